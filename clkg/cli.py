@@ -1,0 +1,138 @@
+"""The `clkg` command line: build the store, reason, query it, serve it."""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+from clkg import store
+from clkg.config import Settings
+
+FORMATS = {"table": "application/sparql-results+json", "json": "application/sparql-results+json",
+           "csv": "text/csv", "tsv": "text/tab-separated-values"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="clkg", description="Collective Learning Knowledge Graph")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build = commands.add_parser("build", help="(re)build the store from ontology/ and kg/")
+    build.add_argument("--force", action="store_true", help="rebuild even when no source changed")
+    build.add_argument("--no-reason", action="store_true", help="skip the reasoner (no `inferred` graph)")
+
+    query = commands.add_parser("query", help="run a SPARQL query or a named query against the store")
+    source = query.add_mutually_exclusive_group()
+    source.add_argument("--file", "-f", type=Path, help="file with a SPARQL query")
+    source.add_argument("--named", "-n", help="name of a query in queries/ (see --list)")
+    source.add_argument("--list", action="store_true", help="list the named queries")
+    query.add_argument("words", nargs="*", metavar="SPARQL | NAME=VALUE",
+                       help="the SPARQL query text, or with --named its parameters as NAME=VALUE")
+    query.add_argument("--format", choices=sorted(FORMATS), default="table")
+
+    serve = commands.add_parser("serve", help="serve the web app with gunicorn (127.0.0.1 by default)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--threads", type=int, default=8)
+
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.command == "build":
+            rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
+            print("store rebuilt" if rebuilt else "store is up to date", f"({store.store_path(settings)})")
+            return 0
+        if args.command == "query":
+            return run_query(args, settings)
+        if args.command == "serve":
+            return serve_app(settings, args)
+    except store.BuildError as error:
+        print(f"clkg: cannot build the store: {error}", file=sys.stderr)
+    return 1
+
+
+def run_query(args, settings: Settings) -> int:
+    from clkg.namedqueries import ParameterError
+    from clkg.sparql import QueryError, Service
+
+    store.build(settings, progress=True)
+    service = Service(settings, pool_size=1)
+    try:
+        if args.list:
+            for named in service.queries.values():
+                params = " ".join(f"{p.name}={'<required>' if p.required else '[optional]'}" for p in named.parameters)
+                print(f"{named.name} {params}\n    {named.summary}")
+            return 0
+        media_type = FORMATS[args.format]
+        if args.named:
+            if args.named not in service.queries:
+                print(f"clkg: no named query '{args.named}' (try --list)", file=sys.stderr)
+                return 2
+            pairs = dict(p.split("=", 1) if "=" in p else (p, "") for p in args.words)
+            body, media_type = service.run_named(args.named, pairs, media_type=media_type)
+        else:
+            text = args.file.read_text(encoding="utf-8") if args.file else " ".join(args.words)
+            if not text.strip():
+                print("clkg: give a SPARQL query, --file, --named or --list", file=sys.stderr)
+                return 2
+            body, media_type = service.run(text, media_type=media_type if args.format != "table" else None)
+    except (QueryError, ParameterError) as error:
+        print(f"clkg: {getattr(error, 'message', error)}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"clkg: {error}", file=sys.stderr)
+        return 2
+    finally:
+        service.close()
+    if args.format == "table" and media_type == "application/sparql-results+json":
+        print(table(json.loads(body)))
+    else:
+        sys.stdout.write(body.decode("utf-8"))
+    return 0
+
+
+def table(results: dict) -> str:
+    """SPARQL JSON results as an aligned plain-text table."""
+    if "boolean" in results:
+        return str(results["boolean"]).lower()
+    names = results["head"]["vars"]
+    rows = [[b.get(n, {}).get("value", "") for n in names] for b in results["results"]["bindings"]]
+    widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
+    out = io.StringIO()
+    line = lambda cells: "  ".join(c[:w].ljust(w) for c, w in zip(cells, widths)).rstrip()
+    out.write(line(names) + "\n" + line(["-" * w for w in widths]) + "\n")
+    for row in rows:
+        out.write(line(row) + "\n")
+    out.write(f"({len(rows)} rows)")
+    return out.getvalue()
+
+
+def serve_app(settings: Settings, args) -> int:
+    """Production serving: gunicorn, one process (it owns the store), threads for concurrency."""
+    from gunicorn.app.base import BaseApplication
+
+    from clkg.web import create_app
+
+    settings.host = args.host or settings.host
+    settings.port = args.port or settings.port
+    store.build(settings, progress=True)
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", int(settings.query_timeout * 4 + 30))
+
+        def load(self):
+            return create_app(settings)
+
+    Server().run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""All configuration in one place; every setting can be overridden by an environment variable.
+
+| variable             | default                                   | meaning                                  |
+|----------------------|-------------------------------------------|------------------------------------------|
+| CLKG_DATA_DIR        | <repo>/.data                              | where the on-disk store lives            |
+| CLKG_BASE_IRI        | https://w3id.org/clkg/                    | base of every IRI the project mints      |
+| CLKG_HOST            | 127.0.0.1                                 | address the server binds to              |
+| CLKG_PORT            | 8000                                      | port the server listens on               |
+| CLKG_QUERY_TIMEOUT   | 5                                         | seconds a SPARQL query may run           |
+| CLKG_RESULT_LIMIT    | 10000                                     | rows (or triples) a query may return     |
+| CLKG_SOURCE          | <repo>/../shared/seed/000_f9db65658bbe0a7d.txt | the report's text                   |
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CANONICAL_BASE = "https://w3id.org/clkg/"
+SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
+
+
+def _env(name: str, default):
+    value = os.environ.get(name)
+    return type(default)(value) if value not in (None, "") else default
+
+
+@dataclass
+class Settings:
+    """Runtime settings; `Settings.from_env()` reads the environment, tests pass their own."""
+
+    data_dir: Path = ROOT / ".data"
+    base_iri: str = CANONICAL_BASE
+    host: str = "127.0.0.1"
+    port: int = 8000
+    query_timeout: float = 5.0
+    result_limit: int = 10000
+    source_dirs: dict = field(default_factory=lambda: {
+        "ontology": [ROOT / "ontology"],
+        "evidence": [ROOT / "kg" / "evidence"],
+        "illustrative": [ROOT / "kg" / "cases" / "illustrative"],
+    })
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            data_dir=Path(_env("CLKG_DATA_DIR", str(ROOT / ".data"))),
+            base_iri=_env("CLKG_BASE_IRI", CANONICAL_BASE),
+            host=_env("CLKG_HOST", "127.0.0.1"),
+            port=_env("CLKG_PORT", 8000),
+            query_timeout=_env("CLKG_QUERY_TIMEOUT", 5.0),
+            result_limit=_env("CLKG_RESULT_LIMIT", 10000),
+        )
+
+    def graph_iri(self, name: str) -> str:
+        return f"{self.base_iri}graph/{name}"

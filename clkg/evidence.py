@@ -1,0 +1,83 @@
+"""Audit of the evidence graph: every claim traceable to the report.
+
+Run as ``python -m clkg.evidence [TTL ...]`` (default: everything under kg/evidence) to list the
+problems; the test suite asserts that the list is empty.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import RDF
+
+from clkg import config
+from clkg.source import fold, quote_in_source
+
+CLO = Namespace(config.CANONICAL_BASE + "ontology/")
+CITO = Namespace("http://purl.org/spar/cito/")
+BIBO = Namespace("http://purl.org/ontology/bibo/")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+POLARITIES = {CLO.supports, CLO.nuances, CLO.contradicts}
+
+
+def load(paths) -> Graph:
+    graph = Graph()
+    for path in paths:
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def first_author_names(graph: Graph, study: URIRef) -> set[str]:
+    """The first author's surname plus every recorded variant of the in-text citation."""
+    names: set[str] = set()
+    authors = graph.value(study, BIBO.authorList)
+    if authors is not None:
+        first = graph.value(authors, RDF.first)
+        family = graph.value(first, FOAF.familyName) if first is not None else None
+        if family is not None:
+            names.add(str(family))
+    for cited in [graph.value(study, CLO.inTextCitation), *graph.objects(study, CLO.citedVariant)]:
+        if cited is not None:
+            names.add(str(cited).split(",")[0].split(" & ")[0].split(" (")[0].split(" et al")[0])
+    return {n for n in names if n}
+
+
+def audit(graph: Graph, source: Path) -> list[str]:
+    """Every reason a claim is not traceable, as readable lines (empty when all is well)."""
+    problems = []
+    for claim in sorted(graph.subjects(RDF.type, CLO.Claim)):
+        label = str(claim).rsplit("/", 1)[-1]
+        study = graph.value(claim, CITO.citesAsEvidence)
+        quote = graph.value(claim, CLO.quote)
+        if study is None or (study, RDF.type, CLO.Study) not in graph:
+            problems.append(f"{label}: cited study {study} is not a clo:Study")
+        if graph.value(claim, CLO.about) is None:
+            problems.append(f"{label}: no clo:about")
+        if graph.value(claim, CLO.polarity) not in POLARITIES:
+            problems.append(f"{label}: polarity is not supports/nuances/contradicts")
+        if graph.value(claim, CLO.section) is None:
+            problems.append(f"{label}: no clo:section")
+        if quote is None or getattr(quote, "language", None) != "nl":
+            problems.append(f"{label}: no quote tagged @nl")
+            continue
+        if not quote_in_source(str(quote), str(source)):
+            problems.append(f"{label}: quote not found in the source: {str(quote)[:80]!r}")
+        elif study is not None:
+            names = first_author_names(graph, study)
+            if names and not any(fold(n) in fold(str(quote)) for n in names):
+                problems.append(f"{label}: quote does not name {sorted(names)}")
+    return problems
+
+
+def main(argv: list[str]) -> int:
+    paths = argv or sorted(str(p) for p in (config.ROOT / "kg" / "evidence").glob("*.ttl"))
+    problems = audit(load(paths), config.SOURCE_TEXT)
+    for line in problems:
+        print(line)
+    print(f"{len(problems)} problem(s)", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

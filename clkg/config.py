@@ -9,9 +9,11 @@
 | CLKG_QUERY_TIMEOUT   | 5                                         | seconds a SPARQL query may run           |
 | CLKG_RESULT_LIMIT    | 10000                                     | rows (or triples) a query may return     |
 | CLKG_SOURCE          | <repo>/../shared/seed/000_f9db65658bbe0a7d.txt | the report's text                   |
+| CLKG_SOURCE_DIRS     | ontology/, kg/evidence/, kg/cases/illustrative/ | Turtle folders per named graph, as JSON: {"evidence": ["dir", ...], ...} |
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,14 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
+        settings = cls._from_env()
+        if os.environ.get("CLKG_SOURCE_DIRS"):
+            dirs = json.loads(os.environ["CLKG_SOURCE_DIRS"])
+            settings.source_dirs = {graph: [Path(d) for d in folders] for graph, folders in dirs.items()}
+        return settings
+
+    @classmethod
+    def _from_env(cls) -> "Settings":
         return cls(
             data_dir=Path(_env("CLKG_DATA_DIR", str(ROOT / ".data"))),
             base_iri=_env("CLKG_BASE_IRI", CANONICAL_BASE),

@@ -1,4 +1,4 @@
-"""The `clkg` command line: build the store, reason, query it, serve it."""
+"""The `clkg` command line: build the store, reason, query it, serve it, validate and contribute entries."""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,21 @@ def main(argv: list[str] | None = None) -> int:
                        help="the SPARQL query text, or with --named its parameters as NAME=VALUE")
     query.add_argument("--format", choices=sorted(FORMATS), default="table")
 
+    entry_help = ("the report: text (default) or json; or the entries' syntax: turtle, json-ld, n-triples "
+                  "(by default from the file extension); may be given twice")
+    validate = commands.add_parser("validate", help="validate entries against the shapes and the local store")
+    validate.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Turtle, JSON-LD or N-Triples")
+    validate.add_argument("--format", action="append", default=[], metavar="FORMAT", help=entry_help)
+    validate.add_argument("--lang", choices=["en", "nl"], default="en", help="language of the messages")
+    ingest = commands.add_parser("ingest", help="validate entries and store each as a contribution (local store)")
+    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE", help="one entry per file")
+    ingest.add_argument("--format", action="append", default=[], metavar="FORMAT", help=entry_help)
+    ingest.add_argument("--lang", choices=["en", "nl"], default="en", help="language of the messages")
+    ingest.add_argument("--contributor", default=None, help="who contributes (default: $CLKG_CONTRIBUTOR or the user)")
+    delete = commands.add_parser("delete", help="delete contributions from the local store")
+    delete.add_argument("ids", nargs="*", metavar="ID", help="contribution ids (see --list)")
+    delete.add_argument("--list", action="store_true", help="list the contributions")
+
     serve = commands.add_parser("serve", help="serve the web app with gunicorn (127.0.0.1 by default)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
@@ -48,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             return run_query(args, settings)
         if args.command == "serve":
             return serve_app(settings, args)
+        if args.command == "validate":
+            return validate_entries(args, settings)
+        if args.command == "ingest":
+            return ingest_entries(args, settings)
+        if args.command == "delete":
+            return delete_entries(args, settings)
     except store.BuildError as error:
         print(f"clkg: cannot build the store: {error}", file=sys.stderr)
     return 1
@@ -107,6 +128,117 @@ def table(results: dict) -> str:
         out.write(line(row) + "\n")
     out.write(f"({len(rows)} rows)")
     return out.getvalue()
+
+
+def _entry_formats(values: list[str]) -> tuple[str, str | None]:
+    """--format given for the report (text, json) and/or the entries' syntax (turtle, json-ld, ...)."""
+    report, syntax = "text", None
+    for value in values:
+        if value.lower() in ("text", "json"):
+            report = value.lower()
+        else:
+            syntax = value
+    return report, syntax
+
+
+def _read_entries(args, settings: Settings):
+    """(file, triples) per file; EntryError and unreadable files as (file, message) with triples None."""
+    from clkg import validation
+
+    _, syntax = _entry_formats(args.format)
+    for path in args.files:
+        try:
+            fmt = validation.format_for(path=path, name=syntax)
+            yield path, validation.parse_entry(path.read_bytes(), fmt, settings.base_iri)
+        except validation.EntryError as error:
+            yield path, error.message
+        except OSError as error:
+            yield path, f"cannot read the file: {error.strerror or error}"
+
+
+def validate_entries(args, settings: Settings) -> int:
+    """`clkg validate FILE...`: 0 when every entry conforms, 1 on a violation, 2 when a file cannot be read."""
+    from clkg import validation
+
+    report_format, _ = _entry_formats(args.format)
+    store.build(settings)
+    reader = store.open_read_only(settings)
+    reports, code = [], 0
+    for path, entry in _read_entries(args, settings):
+        if isinstance(entry, str):
+            print(f"clkg: {path}: {entry}", file=sys.stderr)
+            code = 2
+            continue
+        report = validation.validate_entry(entry, validation.StoreContext(reader), settings, origin=str(path))
+        reports.append(report)
+        code = max(code, 0 if report.conforms else 1)
+    del reader
+    if report_format == "json":
+        print(json.dumps({"conforms": code == 0, "reports": [r.to_json(args.lang) for r in reports]},
+                         indent=2, ensure_ascii=False))
+    else:
+        print("\n\n".join(r.to_text(args.lang) for r in reports))
+    return code
+
+
+def ingest_entries(args, settings: Settings) -> int:
+    """`clkg ingest FILE...`: each file one contribution to the local store, all or nothing."""
+    import getpass
+    import os
+
+    from clkg import contributions
+
+    report_format, _ = _entry_formats(args.format)
+    contributor = args.contributor or os.environ.get("CLKG_CONTRIBUTOR") or getpass.getuser()
+    store.build(settings)
+    results, code = [], 0
+    for path, entry in _read_entries(args, settings):
+        if isinstance(entry, str):
+            print(f"clkg: {path}: {entry}", file=sys.stderr)
+            code = 2
+            continue
+        try:
+            contribution, report = contributions.ingest(settings, entry, contributor)
+        except contributions.Refused as refused:
+            refused.report.source = str(path)
+            results.append({"source": str(path), "accepted": False} | refused.report.to_json(args.lang))
+            if report_format == "text":
+                print(refused.report.to_text(args.lang))
+                print(f"{path}: refused, nothing was stored")
+            code = max(code, 1)
+            continue
+        results.append({"source": str(path), "accepted": True} | contribution.to_json()
+                       | {"report": report.to_json(args.lang)})
+        if report_format == "text":
+            print(f"{path}: stored as contribution {contribution.id} in <{contribution.graph}>")
+            if report.results:
+                report.source = str(path)
+                print(report.to_text(args.lang))
+    if report_format == "json":
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    return code
+
+
+def delete_entries(args, settings: Settings) -> int:
+    """`clkg delete ID...` (or --list): the local store's contributions."""
+    from clkg import contributions
+
+    if args.list:
+        for item in contributions.list_all(settings):
+            print(f"{item.id}  {item.generated_at}  {item.contributor}  {' '.join(item.entries)}")
+        return 0
+    if not args.ids:
+        print("clkg: give contribution ids to delete, or --list", file=sys.stderr)
+        return 2
+    code = 0
+    for contribution_id in args.ids:
+        try:
+            contributions.delete(settings, contribution_id)
+            print(f"deleted contribution {contribution_id}")
+        except (contributions.NotFound, contributions.Conflict) as error:
+            print(f"clkg: {error}", file=sys.stderr)
+            code = 2
+    return code
 
 
 def serve_app(settings: Settings, args) -> int:

@@ -10,6 +10,9 @@
 | CLKG_RESULT_LIMIT    | 10000                                     | rows (or triples) a query may return     |
 | CLKG_SOURCE          | <repo>/../shared/seed/000_f9db65658bbe0a7d.txt | the report's text                   |
 | CLKG_SOURCE_DIRS     | ontology/, kg/evidence/, kg/cases/illustrative/ | Turtle folders per named graph, as JSON: {"evidence": ["dir", ...], ...} |
+| CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
+| CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
+| CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
 """
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ class Settings:
     port: int = 8000
     query_timeout: float = 5.0
     result_limit: int = 10000
+    write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
+    max_body: int = 2 * 1024 * 1024
     source_dirs: dict = field(default_factory=lambda: {
         "ontology": [ROOT / "ontology"],
         "evidence": [ROOT / "kg" / "evidence"],
@@ -61,7 +66,28 @@ class Settings:
             port=_env("CLKG_PORT", 8000),
             query_timeout=_env("CLKG_QUERY_TIMEOUT", 5.0),
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
+            write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
+            max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
         )
 
     def graph_iri(self, name: str) -> str:
         return f"{self.base_iri}graph/{name}"
+
+
+def parse_tokens(single: str = "", several: str = "") -> dict:
+    """Write tokens and their contributors: CLKG_WRITE_TOKEN (one token, contributor "contributor") and
+    CLKG_WRITE_TOKENS ("token=name,token2=name2"). A contributor name belongs to one token only, so that
+    "deleted by the same token" and "deleted by the same contributor" are the same rule."""
+    tokens = {}
+    if single.strip():
+        tokens[single.strip()] = "contributor"
+    for item in filter(None, (part.strip() for part in several.split(","))):
+        token, _, name = item.partition("=")
+        tokens[token.strip()] = name.strip() or "contributor"
+    names = list(tokens.values())
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"CLKG_WRITE_TOKEN(S): the contributor name {duplicates[0]!r} is given to more than one token")
+    if any(not token for token in tokens):
+        raise ValueError("CLKG_WRITE_TOKENS: an empty token")
+    return tokens

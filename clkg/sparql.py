@@ -176,6 +176,10 @@ def evaluate(store: ox.Store, request: dict) -> tuple[bytes, str]:
 
 
 def _worker(connection, store_dir: str) -> None:
+    from pathlib import Path
+
+    from clkg.store import lock
+
     store, opened_generation = None, None
     while True:
         request = connection.recv()
@@ -184,7 +188,9 @@ def _worker(connection, store_dir: str) -> None:
         try:
             if store is None or request["generation"] != opened_generation:
                 store, opened_generation = None, None
-                store, opened_generation = ox.Store.read_only(store_dir), request["generation"]
+                with lock(Path(store_dir).parent, shared=True):  # never while a writer has the store open
+                    store = ox.Store.read_only(store_dir)
+                opened_generation = request["generation"]
             connection.send(("ok",) + evaluate(store, request))
         except QueryError as error:
             connection.send(("error", error.status, error.message))

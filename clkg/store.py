@@ -4,13 +4,22 @@ The store is rebuilt only when a source file changed (a fingerprint of the sourc
 it). A rebuild writes a fresh directory and swaps it in, so readers of the old one are not disturbed.
 Data files are written against the canonical base IRI; a deployment under another base gets every
 IRI rewritten here, once, at build time.
+
+Contributed entries (clkg/contributions.py) are kept as TriG files in <data_dir>/contributions/, the
+system of record, and every build loads them into their named graphs, so a rebuild never loses one.
+Oxigraph allows one writer process: every writer session (a build, an ingest, a delete) holds an
+exclusive lock on <data_dir>/write.lock, and the query workers hold it shared while they open their
+read-only handles. After a write, `mark_written` changes the generation so that the workers reopen.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -21,6 +30,8 @@ from clkg.config import Settings
 STORE_DIR = "store"
 FINGERPRINT = "fingerprint.json"
 INFERRED = "inferred"
+LOCK_FILE = "write.lock"
+CONTRIBUTIONS = "contributions"
 
 
 class BuildError(Exception):
@@ -69,6 +80,24 @@ def read_turtle(path: Path, graph: ox.NamedNode, base: str):
     return [ox.Quad(rebase(q.subject, base), rebase(q.predicate, base), rebase(q.object, base), graph) for q in quads]
 
 
+def contribution_files(settings: Settings) -> list[Path]:
+    """The contributed entries, one TriG file each (its named graph and provenance inside)."""
+    folder = Path(settings.data_dir) / CONTRIBUTIONS
+    return sorted(folder.glob("*.trig")) if folder.is_dir() else []
+
+
+def read_contribution(path: Path, base: str) -> list:
+    """Quads of one contribution file (written against the canonical base), IRIs rebased."""
+    try:
+        quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TRIG, base_iri=config.CANONICAL_BASE))
+    except SyntaxError as error:
+        raise BuildError(f"{path}: {error}") from None
+    if base == config.CANONICAL_BASE:
+        return quads
+    return [ox.Quad(rebase(q.subject, base), rebase(q.predicate, base), rebase(q.object, base),
+                    rebase(q.graph_name, base)) for q in quads]
+
+
 def inferred_quads(settings: Settings, files: dict[str, list[Path]]):
     """Class memberships the reasoner infers for the instance data, for the `inferred` graph."""
     from clkg import reasoning  # Java and owlready2 are only needed when a build reasons
@@ -97,27 +126,31 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
     if not force and store_path(settings).is_dir() and last.get("sources") == stamp and last.get("reason") == reason:
         return False
     files = source_files(settings)
-    fresh = data_dir / f"{STORE_DIR}.new"
-    shutil.rmtree(fresh, ignore_errors=True)
-    store = ox.Store(str(fresh))
-    jobs = [(graph, path) for graph, paths in files.items() for path in paths]
-    if progress:
-        from tqdm import tqdm
-        jobs = tqdm(jobs, desc="loading", unit="file")
-    try:
-        for graph, path in jobs:
-            store.bulk_extend(read_turtle(path, ox.NamedNode(settings.graph_iri(graph)), settings.base_iri))
-        if reason and files.get("ontology"):
-            store.bulk_extend(inferred_quads(settings, files))
-        store.flush()
-        store.optimize()
-    except Exception:
-        del store
+    # the reasoner may take minutes: it runs before the lock is taken, on the source files alone
+    inferred = inferred_quads(settings, files) if reason and files.get("ontology") else []
+    with lock(data_dir):  # no ingest may write into the old store while this one is built and swapped in
+        fresh = data_dir / f"{STORE_DIR}.new"
         shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    del store
-    _swap(fresh, store_path(settings))
-    stamp_file.write_text(json.dumps({"sources": stamp, "reason": reason, "built": time.time()}))
+        store = ox.Store(str(fresh))
+        jobs = [(graph, path) for graph, paths in files.items() for path in paths]
+        if progress:
+            from tqdm import tqdm
+            jobs = tqdm(jobs, desc="loading", unit="file")
+        try:
+            for graph, path in jobs:
+                store.bulk_extend(read_turtle(path, ox.NamedNode(settings.graph_iri(graph)), settings.base_iri))
+            for path in contribution_files(settings):
+                store.bulk_extend(read_contribution(path, settings.base_iri))
+            store.bulk_extend(inferred)
+            store.flush()
+            store.optimize()
+        except Exception:
+            del store
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        del store
+        _swap(fresh, store_path(settings))
+        _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "built": time.time()})
     return True
 
 
@@ -131,7 +164,68 @@ def _swap(fresh: Path, target: Path) -> None:
 
 
 def open_read_only(settings: Settings) -> ox.Store:
-    return ox.Store.read_only(str(store_path(settings)))
+    with lock(settings.data_dir, shared=True):
+        return ox.Store.read_only(str(store_path(settings)))
+
+
+@contextmanager
+def lock(data_dir, *, shared: bool = False):
+    """The store's write lock (<data_dir>/write.lock): exclusive for a writer, shared for opening readers."""
+    path = Path(data_dir) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Writer:
+    """The writer's handle on the store for one session. `close` drops the only reference to the
+    Oxigraph store, which closes it (and releases RocksDB's own lock), whatever still refers to this
+    object: frames kept alive by a reference cycle (pyparsing's exceptions make them during a
+    validation) would otherwise keep the store open after the session."""
+
+    def __init__(self, path: Path):
+        self._store = ox.Store(str(path))
+
+    def __getattr__(self, name):
+        if self._store is None:
+            raise RuntimeError("the writer session is over")
+        return getattr(self._store, name)
+
+    def close(self) -> None:
+        self._store = None
+
+
+def write_session(settings: Settings, work):
+    """Run `work(writer)` as the one writer: under the exclusive lock, on the store opened read-write,
+    flushed and closed before the lock is released. Its changes should be one `writer.extend` (a
+    transaction), so that a failure leaves nothing behind; a query result must not outlive `work`."""
+    with lock(settings.data_dir):
+        writer = Writer(store_path(settings))
+        try:
+            result = work(writer)
+            writer.flush()
+            return result
+        finally:
+            writer.close()
+
+
+def mark_written(settings: Settings) -> None:
+    """Change the generation after a write (keeping the build's keys), so that readers reopen the store."""
+    stamp_file = Path(settings.data_dir) / FINGERPRINT
+    stamp = json.loads(stamp_file.read_text()) if stamp_file.is_file() else {}
+    stamp["written"] = time.time_ns()
+    _write_stamp(stamp_file, stamp)
+
+
+def _write_stamp(stamp_file: Path, stamp: dict) -> None:
+    """Replace the fingerprint file atomically: a reader never sees half of it."""
+    temporary = stamp_file.with_name(f".{stamp_file.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(stamp))
+    os.replace(temporary, stamp_file)
 
 
 def generation(settings: Settings) -> str:

@@ -20,9 +20,10 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
     app.extensions["clkg"] = service = Service(settings, pool_size=2)
     atexit.register(service.close)
 
-    from clkg.web import api, sparql_endpoint
+    from clkg.web import api, entries, sparql_endpoint
     app.register_blueprint(sparql_endpoint.blueprint)
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(entries.blueprint)  # /api/validate, /api/entries
 
     @app.errorhandler(QueryError)
     def query_error(error: QueryError):

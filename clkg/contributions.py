@@ -1,0 +1,276 @@
+"""Contributed entries: validated, then stored all or nothing, each in its own named graph.
+
+A contribution is kept twice:
+- as a file `<data_dir>/contributions/<id>.trig`, the system of record (canonical IRIs), which every
+  store build loads again (clkg/store.py), so a rebuild never loses an entry;
+- in the store, in the named graph `<base>graph/contribution/<id>`, with its provenance in the same
+  graph: the graph is a prov:Entity, prov:wasAttributedTo the contributor (`<base>contributor/<slug>`,
+  a prov:Agent with a foaf:name), prov:generatedAtTime, and dcterms:conformsTo the version of the
+  shapes it was validated with (`<base>shapes/<hash>`, a hash of the files in shapes/).
+
+An ingest is one writer session (store.write_session: exclusive file lock, store opened read-write,
+closed before the lock is released), serialised within the process by a lock too. Inside it the entry
+is validated against the store as it is at that moment (so two concurrent ingests of the same work
+cannot both pass the duplicate check), then the file is written aside, the quads are added in one
+transaction, and the file is moved into place. Any failure removes what was done: no file, no quads.
+Deleting works the same way, and is refused while another graph refers to what the contribution
+describes (a claim citing its study, say).
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from clkg import config, store, validation
+from clkg.config import Settings
+
+PROV = "http://www.w3.org/ns/prov#"
+DCTERMS = "http://purl.org/dc/terms/"
+FOAF = "http://xmlns.com/foaf/0.1/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+ID_PATTERN = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
+DELETED = "deleted"
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+class Refused(Exception):
+    """The entry has violations: nothing was written. `report` says why."""
+
+    def __init__(self, report: validation.Report):
+        super().__init__(f"the entry has {len(report.violations)} violation(s)")
+        self.report = report
+
+
+class NotFound(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    pass
+
+
+class Conflict(Exception):
+    pass
+
+
+@dataclass
+class Contribution:
+    id: str
+    graph: str
+    contributor: str
+    generated_at: str
+    shapes_version: str
+    entries: list
+
+    def to_json(self, url_root: str = "") -> dict:
+        return {"id": self.id, "graph": self.graph, "contributor": self.contributor,
+                "generatedAtTime": self.generated_at, "shapesVersion": self.shapes_version,
+                "entries": self.entries} | ({"url": f"{url_root}api/entries/{self.id}"} if url_root else {})
+
+
+def folder(settings: Settings) -> Path:
+    return Path(settings.data_dir) / store.CONTRIBUTIONS
+
+
+def graph_iri(contribution_id: str, base: str = config.CANONICAL_BASE) -> str:
+    return f"{base}graph/contribution/{contribution_id}"
+
+
+def agent_iri(contributor: str, base: str = config.CANONICAL_BASE) -> str:
+    slug = unicodedata.normalize("NFKD", contributor).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", slug).strip("-") or "contributor"
+    return f"{base}contributor/{slug}"
+
+
+def _lock(settings: Settings) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(str(Path(settings.data_dir).resolve()), threading.Lock())
+
+
+def _new_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
+
+
+def check_id(contribution_id: str) -> str:
+    if not ID_PATTERN.match(contribution_id or ""):
+        raise NotFound(f"No contribution {contribution_id!r}.")
+    return contribution_id
+
+
+def _rebased(quads: list, base: str) -> list:
+    if base == config.CANONICAL_BASE:
+        return quads
+    r = store.rebase
+    return [ox.Quad(r(q.subject, base), r(q.predicate, base), r(q.object, base), r(q.graph_name, base)) for q in quads]
+
+
+def _entries(triples) -> list:
+    kinds = {validation.CLO + "Study", validation.CLO + "Claim", validation.CLO + "Case"}
+    return sorted({t.subject.value for t in triples
+                   if t.predicate == RDF_TYPE and t.object.value in kinds and isinstance(t.subject, ox.NamedNode)})
+
+
+def _fresh_blank_nodes(entry: list) -> list:
+    """The entry with new blank nodes: a label like _:authors in two entries must not become one node
+    of the store (Oxigraph's blank nodes are shared by all graphs)."""
+    fresh: dict = {}
+
+    def term(t):
+        return fresh.setdefault(t.value, ox.BlankNode()) if isinstance(t, ox.BlankNode) else t
+
+    return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in entry]
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribution, validation.Report]:
+    """Validate and store one entry (triples from validation.parse_entry). Raises Refused (nothing
+    written) when the entry has violations; returns the contribution and its report (warnings)."""
+    contribution_id = _new_id()
+    graph = graph_iri(contribution_id)
+    version = validation.shapes_version()
+    now = ""
+    target = folder(settings) / f"{contribution_id}.trig"
+    aside = folder(settings) / f".{contribution_id}.trig.tmp"
+
+    def work(handle: ox.Store):
+        nonlocal now
+        report = validation.validate_entry(entry, validation.StoreContext(handle), settings)
+        if not report.conforms:
+            return report, False
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        graph_node = ox.NamedNode(graph)
+        agent = ox.NamedNode(agent_iri(contributor))
+        provenance = [
+            ox.Triple(graph_node, RDF_TYPE, ox.NamedNode(PROV + "Entity")),
+            ox.Triple(graph_node, ox.NamedNode(PROV + "wasAttributedTo"), agent),
+            ox.Triple(graph_node, ox.NamedNode(PROV + "generatedAtTime"),
+                      ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))),
+            ox.Triple(graph_node, ox.NamedNode(DCTERMS + "conformsTo"),
+                      ox.NamedNode(f"{config.CANONICAL_BASE}shapes/{version}")),
+            ox.Triple(agent, RDF_TYPE, ox.NamedNode(PROV + "Agent")),
+            ox.Triple(agent, ox.NamedNode(FOAF + "name"), ox.Literal(contributor)),
+        ]
+        quads = [ox.Quad(t.subject, t.predicate, t.object, graph_node) for t in _fresh_blank_nodes(entry) + provenance]
+        folder(settings).mkdir(parents=True, exist_ok=True)
+        written = False
+        try:
+            with open(aside, "wb") as out:
+                out.write(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=dict(validation.PREFIXES)))
+                out.flush()
+                os.fsync(out.fileno())
+            handle.extend(_rebased(quads, settings.base_iri))  # one transaction: all quads or none
+            written = True
+            handle.flush()
+            os.replace(aside, target)
+            _fsync_dir(target.parent)
+            store.mark_written(settings)
+        except BaseException:
+            aside.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
+            if written:
+                handle.remove_graph(ox.NamedNode(store.rebase(graph_node, settings.base_iri).value))
+            raise
+        return report, True
+
+    with _lock(settings):
+        report, accepted = store.write_session(settings, work)
+    if not accepted:
+        raise Refused(report)
+    return Contribution(contribution_id, graph_iri(contribution_id, settings.base_iri), contributor, now, version,
+                        _entries(entry)), report
+
+
+def read(settings: Settings, contribution_id: str) -> tuple[Contribution, list]:
+    """A contribution from its file: its metadata and its quads (canonical IRIs)."""
+    path = folder(settings) / f"{check_id(contribution_id)}.trig"
+    if not path.is_file():
+        raise NotFound(f"No contribution {contribution_id!r}.")
+    quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TRIG, base_iri=config.CANONICAL_BASE))
+    graph = graph_iri(contribution_id)
+    meta = {q.predicate.value: q.object for q in quads if q.subject.value == graph}
+    agent = meta.get(PROV + "wasAttributedTo")
+    names = [q.object.value for q in quads if agent is not None and q.subject == agent
+             and q.predicate.value == FOAF + "name"]
+    shapes = meta.get(DCTERMS + "conformsTo")
+    contribution = Contribution(
+        contribution_id, graph_iri(contribution_id, settings.base_iri), names[0] if names else "",
+        meta[PROV + "generatedAtTime"].value if PROV + "generatedAtTime" in meta else "",
+        shapes.value.rsplit("/", 1)[-1] if shapes is not None else "", _entries(quads))
+    return contribution, quads
+
+
+def list_all(settings: Settings) -> list[Contribution]:
+    return [read(settings, path.stem)[0] for path in store.contribution_files(settings)
+            if ID_PATTERN.match(path.stem)]
+
+
+def delete(settings: Settings, contribution_id: str, contributor: str | None = None) -> Contribution:
+    """Remove a contribution from the store and move its file to contributions/deleted/ (kept for
+    the record, never loaded again). `contributor` None: the local command line, which may delete any."""
+    contribution, quads = read(settings, contribution_id)
+    if contributor is not None and contribution.contributor != contributor:
+        raise Forbidden(f"Contribution {contribution_id} was made by another contributor; only the token that "
+                        "made it may delete it.")
+    path = folder(settings) / f"{contribution_id}.trig"
+    graph = ox.NamedNode(contribution.graph)
+    described = sorted({q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)
+                        and q.subject.value != graph_iri(contribution_id)
+                        and not q.subject.value.startswith(config.CANONICAL_BASE + "contributor/")})
+
+    def work(handle: ox.Store):
+        if not path.is_file():  # deleted meanwhile (the check above was made before the lock)
+            return "missing"
+        if described:
+            values = " ".join(f"<{store.rebase(ox.NamedNode(v), settings.base_iri).value}>" for v in described)
+            # a node this contribution introduced (described nowhere else) that another graph refers to
+            result = handle.query(f"SELECT ?x ?s ?g WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?s ?p ?x }} "
+                                  f"FILTER (?g != <{graph.value}>) "
+                                  f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?x ?q ?r }} FILTER (?h != <{graph.value}>) }} "
+                                  f"}} LIMIT 1")
+            users = [(row["x"].value, row["s"].value, row["g"].value) for row in result]
+            del result
+            if users:
+                return users[0]
+        deleted = folder(settings) / DELETED
+        deleted.mkdir(parents=True, exist_ok=True)
+        handle.remove_graph(graph)  # one transaction
+        moved = False
+        try:
+            handle.flush()
+            os.replace(path, deleted / path.name)
+            moved = True
+            store.mark_written(settings)
+        except BaseException:  # put everything back: all or nothing
+            if moved:
+                os.replace(deleted / path.name, path)
+            handle.extend(_rebased(quads, settings.base_iri))
+            raise
+        return None
+
+    with _lock(settings):
+        user = store.write_session(settings, work)
+    if user == "missing":
+        raise NotFound(f"No contribution {contribution_id!r}.")
+    if user is not None:
+        raise Conflict(f"Contribution {contribution_id} cannot be deleted: {user[1]} (in <{user[2]}>) refers to "
+                       f"{user[0]}, which it describes.")
+    return contribution

@@ -1,0 +1,142 @@
+"""`/api/validate` and `/api/entries`: validate an entry, contribute it, list and delete contributions.
+
+- POST /api/validate: an RDF body (Content-Type picks the parser: text/turtle, application/n-triples,
+  application/ld+json, application/rdf+xml) -> the validation report as JSON (conforms, results with
+  focus node, path, value, severity and message in the asked language: ?lang=en|nl or Accept-Language),
+  or the SHACL validation report itself as Turtle on Accept: text/turtle. Open to everyone.
+- POST /api/entries: the same body, with `Authorization: Bearer <token>`; stored when it has no
+  violation (201, its id, graph and report), otherwise 422 with the report and nothing stored.
+- DELETE /api/entries/<id>: with the token that made the contribution.
+- GET /api/entries, GET /api/entries/<id>: the contributions (open); the latter as TriG on
+  Accept: application/trig.
+Writes are off (403) when the server has no token configured (CLKG_WRITE_TOKEN / CLKG_WRITE_TOKENS).
+"""
+from __future__ import annotations
+
+import hmac
+import threading
+
+from flask import Blueprint, current_app, jsonify, make_response, request
+
+from clkg import contributions, validation
+from clkg.validation import EntryError
+from clkg.web import error_response, service
+
+blueprint = Blueprint("entries", __name__, url_prefix="/api")
+
+
+@blueprint.record_once
+def _warm_up(_state) -> None:
+    """Prepare the validator in the background, so that the first request is not slower than the rest."""
+    threading.Thread(target=validation.warm_up, name="clkg-validation-warm-up", daemon=True).start()
+
+
+def settings():
+    return current_app.config["CLKG"]
+
+
+@blueprint.errorhandler(EntryError)
+def entry_error(error: EntryError):
+    response = make_response(error_response(error.status, error.message))
+    response.headers.update(error.headers)
+    return response
+
+
+def _contributor() -> str:
+    """The contributor behind the request's bearer token; refuses before the body is read."""
+    tokens = settings().write_tokens
+    if not tokens:
+        raise EntryError(403, "Writes are turned off on this server: no write token is configured "
+                              "(CLKG_WRITE_TOKEN or CLKG_WRITE_TOKENS). Reads stay open.")
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise EntryError(401, "Writing needs a token: send the header 'Authorization: Bearer <token>'.",
+                         {"WWW-Authenticate": 'Bearer realm="clkg"'})
+    for known, name in tokens.items():
+        if hmac.compare_digest(known.encode("utf-8"), token.encode("utf-8")):
+            return name
+    raise EntryError(401, "The token is not valid for writing.",
+                     {"WWW-Authenticate": 'Bearer realm="clkg", error="invalid_token"'})
+
+
+def _entry() -> list:
+    """The request body as entry triples: size, syntax and emptiness checked."""
+    fmt = validation.format_for(media_type=request.content_type or None)
+    limit = settings().max_body
+    if request.content_length is not None and request.content_length > limit:
+        raise EntryError(413, f"The entry is larger than the limit of {limit} bytes (CLKG_MAX_BODY).")
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        raise EntryError(413, f"The entry is larger than the limit of {limit} bytes (CLKG_MAX_BODY).")
+    return validation.parse_entry(data, fmt, settings().base_iri)
+
+
+def _language() -> str:
+    return validation.negotiate_language(request.args.get("lang"), request.accept_languages)
+
+
+@blueprint.post("/validate")
+def validate():
+    lang = _language()
+    entry = _entry()
+    report = validation.validate_entry(entry, validation.PoolContext(service()), settings())
+    if request.accept_mimetypes.best_match(["application/json", "text/turtle"]) == "text/turtle":
+        return report.to_turtle(), 200, {"Content-Type": "text/turtle; charset=utf-8", "Vary": "Accept"}
+    response = jsonify(report.to_json(lang))
+    response.headers["Vary"] = "Accept, Accept-Language"
+    response.headers["Content-Language"] = lang
+    return response
+
+
+@blueprint.post("/entries")
+def contribute():
+    contributor = _contributor()
+    lang = _language()
+    entry = _entry()
+    try:
+        contribution, report = contributions.ingest(settings(), entry, contributor)
+    except contributions.Refused as refused:
+        body = {"error": f"The entry has {len(refused.report.violations)} violation(s); nothing was stored.",
+                "status": 422} | refused.report.to_json(lang)
+        return jsonify(body), 422
+    except OSError as error:
+        return error_response(503, f"The entry could not be stored ({error}); nothing was stored.")
+    body = contribution.to_json(request.url_root) | {"report": report.to_json(lang)}
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = f"{request.url_root}api/entries/{contribution.id}"
+    return response
+
+
+@blueprint.get("/entries")
+def list_entries():
+    return jsonify([c.to_json(request.url_root) for c in contributions.list_all(settings())])
+
+
+@blueprint.get("/entries/<contribution_id>")
+def show_entry(contribution_id: str):
+    try:
+        contribution, _quads = contributions.read(settings(), contribution_id)
+    except contributions.NotFound as error:
+        return error_response(404, str(error))
+    if request.accept_mimetypes.best_match(["application/json", "application/trig"]) == "application/trig":
+        path = contributions.folder(settings()) / f"{contribution.id}.trig"
+        return path.read_bytes(), 200, {"Content-Type": "application/trig; charset=utf-8"}
+    return jsonify(contribution.to_json(request.url_root))
+
+
+@blueprint.delete("/entries/<contribution_id>")
+def delete_entry(contribution_id: str):
+    contributor = _contributor()
+    try:
+        contribution = contributions.delete(settings(), contribution_id, contributor)
+    except contributions.NotFound as error:
+        return error_response(404, str(error))
+    except contributions.Forbidden as error:
+        return error_response(403, str(error))
+    except contributions.Conflict as error:
+        return error_response(409, str(error))
+    except OSError as error:
+        return error_response(503, f"The contribution could not be deleted ({error}); nothing was changed.")
+    return jsonify({"deleted": contribution.id, "graph": contribution.graph})

@@ -24,6 +24,9 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
     app.register_blueprint(sparql_endpoint.blueprint)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(entries.blueprint)  # /api/validate, /api/entries
+    from clkg.web import dataset, i18n, linked_data, pages  # linked data, pages, VoID/dumps, en/nl
+    for blueprint in (i18n.blueprint, linked_data.blueprint, dataset.blueprint, pages.blueprint):
+        app.register_blueprint(blueprint)
 
     @app.errorhandler(QueryError)
     def query_error(error: QueryError):

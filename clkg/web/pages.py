@@ -1,0 +1,257 @@
+"""The pages for people: home, evidence map (HTML heatmap and CSV), search and the listings of
+concepts, studies, claims, cases and graphs. Server-rendered with Jinja; every query is a `.rq` file
+in `queries/pages/` (or a named query), run through the service's worker pool."""
+from __future__ import annotations
+
+import json
+import re
+
+from flask import Blueprint, Response, jsonify, render_template, request
+
+from clkg.web import i18n, service
+from clkg.web import linked_data as ld
+
+blueprint = Blueprint("pages", __name__)
+
+POLARITIES = ("supports", "nuances", "contradicts")
+HUES = {"supports": 145, "nuances": 38, "contradicts": 2, "studies": 214}
+GROUPS = ("motive", "condition", "outcome")
+LEVELS = ("STU", "TEA", "SCH")
+VALUE_TYPES = ("ACT", "RES", "PRA", "VIS", "INS")
+
+
+def alt(name: str, href: str, media_type: str) -> dict:
+    return {"name": name, "href": href, "type": media_type}
+
+
+def void_alternates() -> list[dict]:
+    root = request.script_root
+    return [alt("VoID (Turtle)", f"{root}/.well-known/void", "text/turtle"),
+            alt("VoID (JSON-LD)", f"{root}/dataset.jsonld", "application/ld+json")]
+
+
+# --- home --------------------------------------------------------------------------------------------
+@blueprint.get("/")
+def home():
+    lang = i18n.language()
+    rows = ld.select("counts")
+    counts = {k: ld.as_int(v) for k, v in (rows[0] if rows else {}).items()}
+    coded = coded_concepts()
+    labels = ld.Labels(lang)
+    for item in coded.values():
+        labels.add_pair(item["concept"], item.get("labelEn"), item.get("labelNl"), item["code"])
+    ways = {
+        "motives": _codes(coded, r"M\d+"),
+        "conditions": _codes(coded, r"C5\.\d+(\.\d+)?"),
+        "levels": _codes(coded, r"L-[A-Z]+"),
+    }
+    return render_template("home.html", counts=counts, ways=ways, L=labels, alternates=void_alternates())
+
+
+def coded_concepts() -> dict[str, dict]:
+    return {str(row["code"]): row for row in ld.select("coded-concepts")}
+
+
+def _codes(coded: dict, pattern: str) -> list[str]:
+    codes = sorted((code for code in coded if re.fullmatch(pattern, code)), key=ld.natural_key)
+    return [str(coded[code]["concept"]) for code in codes]
+
+
+# --- evidence map ------------------------------------------------------------------------------------
+@blueprint.get("/evidence-map")
+def evidence_map():
+    formats = {"html": "text/html", "csv": "text/csv", "json": "application/sparql-results+json"}
+    if request.headers.get("Accept"):
+        best = request.accept_mimetypes.best_match(list(formats.values()) + ["application/json"])
+        if best is None:
+            return Response(f"Cannot serve the evidence map as {request.headers['Accept']}; available: "
+                            f"{', '.join(formats.values())}.\n", 406, content_type="text/plain; charset=utf-8")
+        if best == "text/csv":
+            return evidence_map_csv()
+        if best in ("application/json", "application/sparql-results+json"):
+            body, media_type = service().run_named("evidence-map", {}, media_type="application/sparql-results+json")
+            return Response(body, content_type=f"{media_type}; charset=utf-8", headers={"Vary": "Accept"})
+    lang = i18n.language()
+    body, _ = service().run_named("evidence-map", {}, media_type="application/sparql-results+json")
+    rows = [{k: ld.Value.of(v) for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
+    coded = coded_concepts()
+    labels = ld.Labels(lang)
+    for item in coded.values():
+        labels.add_pair(item["concept"], item.get("labelEn"), item.get("labelNl"), item["code"])
+    columns = POLARITIES + ("studies",)
+    # One scale for the three polarities (so that a single nuance does not look like a dozen support),
+    # another for the totals.
+    polarity_max = max([ld.as_int(r.get(c)) for r in rows for c in POLARITIES] + [1])
+    maxima = {c: polarity_max for c in POLARITIES} | {"studies": max([ld.as_int(r.get("studies")) for r in rows] + [1])}
+    groups = {g: [] for g in GROUPS}
+    for row in rows:
+        cells = [heat_cell(row, column, maxima[column], labels) for column in columns]
+        groups.setdefault(str(row.get("group")), []).append({"concept": str(row["concept"]), "code": str(row["code"]),
+                                                             "cells": cells})
+    for items in groups.values():
+        items.sort(key=lambda item: ld.natural_key(item["code"]))
+    by_code = {item["code"]: item for items in groups.values() for item in items}
+    outcome_max = max([ld.as_int(r.get("studies")) for r in rows if str(r.get("group")) == "outcome"] + [1])
+    matrix = []
+    for level in LEVELS:
+        line = []
+        for kind in VALUE_TYPES:
+            item = by_code.get(f"O-{level}-{kind}")
+            line.append(heat_cell({"concept": item["concept"], "studies": item["cells"][-1]["count"]}, "studies",
+                                  outcome_max, labels) if item else None)
+        matrix.append({"level": coded.get(f"L-{level}", {}).get("concept"), "code": f"L-{level}", "cells": line})
+    value_types = [{"code": f"V-{kind}", "concept": coded.get(f"V-{kind}", {}).get("concept")} for kind in VALUE_TYPES]
+    root = request.script_root
+    alternates = [alt("CSV", f"{root}/evidence-map.csv", "text/csv"),
+                  alt("JSON (SPARQL results)", f"{root}/api/queries/evidence-map", "application/sparql-results+json")]
+    return render_template("evidence-map.html", groups=groups, columns=columns, L=labels, matrix=matrix,
+                           value_types=value_types, alternates=alternates, maxima=maxima)
+
+
+def heat_cell(row: dict, column: str, maximum: int, labels: ld.Labels) -> dict:
+    """One cell of the heatmap: count, colours scaled to the column's maximum, link to the evidence."""
+    count = ld.as_int(row.get(column))
+    ratio = count / maximum if maximum else 0
+    if count == 0:
+        background, colour = "#f3f4f6", "#8a94a6"
+    else:
+        lightness = round(94 - 58 * ratio)
+        background = f"hsl({HUES[column]}, 62%, {lightness}%)"
+        colour = "#ffffff" if lightness < 58 else "#1d2330"
+    anchor = "evidence" if column == "studies" else f"evidence-{column}"
+    concept = str(row["concept"])
+    return {"count": count, "style": f"background-color: {background}; color: {colour};",
+            "href": f"{ld.href(concept)}#{anchor}", "column": column,
+            "title": i18n.t(f"map.cell.{column}", count=count, concept=labels(concept))}
+
+
+@blueprint.get("/evidence-map.csv")
+def evidence_map_csv():
+    body, _ = service().run_named("evidence-map", {}, media_type="text/csv")
+    return Response(body, content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'inline; filename="evidence-map.csv"', "Vary": "Accept"})
+
+
+# --- search ------------------------------------------------------------------------------------------
+@blueprint.get("/search")
+def search():
+    lang = i18n.language()
+    q = " ".join(request.args.get("q", "").split())[:200]
+    results = {"concept": [], "study": [], "person": []}
+    if q:
+        for row in ld.select("search", q=ld.literal(q)):
+            results.setdefault(str(row["kind"]), []).append(row)
+    labels = ld.Labels(lang)
+    for row in results["concept"]:
+        labels.add_pair(row["resource"], row.get("en"), row.get("nl"), row.get("notation"))
+    for items in results.values():
+        items.sort(key=lambda r: (ld.as_int(r.get("score")), ld.natural_key(r.get("notation") or r.get("cited")
+                                                                             or r.get("personName") or r.get("matched") or "")))
+    wants_json = request.args.get("format") == "json" or (
+        request.headers.get("Accept") and request.accept_mimetypes.best_match(["text/html", "application/json"])
+        == "application/json")
+    if wants_json:
+        return jsonify({"q": q, "results": {kind: [_search_json(kind, row, labels) for row in rows]
+                                            for kind, rows in results.items()}})
+    alternates = [alt("JSON", f"{request.script_root}/search?{_query(q, format='json')}", "application/json")]
+    return render_template("search.html", q=q, results=results, L=labels, alternates=alternates,
+                           total=sum(len(rows) for rows in results.values()))
+
+
+def _query(q: str, **extra) -> str:
+    from urllib.parse import urlencode
+    return urlencode({"q": q, **extra})
+
+
+def _search_json(kind: str, row: dict, labels: ld.Labels) -> dict:
+    item = {"iri": str(row["resource"]), "kind": kind, "matched": str(row.get("matched", ""))}
+    if kind == "concept":
+        item.update(code=row.get("notation"), label=labels(row["resource"]))
+    elif kind == "study":
+        item.update(citation=row.get("cited"), title=row.get("studyTitle"))
+    else:
+        item.update(name=row.get("personName"), works=ld.as_int(row.get("works")))
+    return item
+
+
+# --- listings ----------------------------------------------------------------------------------------
+@blueprint.get("/concepts")
+def concepts():
+    lang = i18n.language()
+    labels = ld.Labels(lang)
+    nodes, children = {}, {}
+    for row in ld.select("concept-list"):
+        concept = str(row["concept"])
+        labels.add_pair(concept, row.get("labelEn"), row.get("labelNl"), row.get("notation"))
+        parents = [p for p in str(row.get("broader") or "").split() if p]
+        nodes[concept] = {"iri": concept, "code": row.get("notation"), "claims": ld.as_int(row.get("claims")),
+                          "parents": parents, "section": str(row.get("section") or "")}
+    for concept, node in nodes.items():
+        for parent in node["parents"]:
+            if parent in nodes:
+                children.setdefault(parent, []).append(concept)
+    def key(iri):  # in the order of the report: by the defining section, then by code or label
+        section = nodes[iri]["section"]
+        return ([(0, 0, "")] if section in ("", "intro") else ld.natural_key(section),
+                ld.natural_key(labels.code(iri) or labels(iri)))
+
+    tops = sorted((c for c, n in nodes.items() if not any(p in nodes for p in n["parents"])), key=key)
+    tree = [_subtree(top, nodes, children, key, frozenset()) for top in tops]
+    root = request.script_root
+    alternates = [alt("Turtle (concept scheme)", f"{root}/concept/scheme.ttl", "text/turtle"),
+                  alt("JSON-LD (concept scheme)", f"{root}/concept/scheme.jsonld", "application/ld+json"),
+                  alt("Turtle (ontology graph dump)", f"{root}/dumps/ontology.ttl", "text/turtle")]
+    return render_template("concepts.html", tree=tree, L=labels, total=len(nodes), alternates=alternates)
+
+
+def _subtree(concept, nodes, children, key, path) -> dict:
+    node = dict(nodes[concept])
+    kids = [] if concept in path else sorted(set(children.get(concept, [])), key=key)
+    node["children"] = [_subtree(k, nodes, children, key, path | {concept}) for k in kids]
+    return node
+
+
+@blueprint.get("/studies")
+def studies():
+    rows = ld.select("study-list")
+    root = request.script_root
+    alternates = [alt("JSON (SPARQL results)", f"{root}/api/queries/studies", "application/sparql-results+json"),
+                  alt("Turtle (evidence graph dump)", f"{root}/dumps/evidence.ttl", "text/turtle")]
+    return render_template("studies.html", studies=rows, alternates=alternates)
+
+
+@blueprint.get("/claims")
+def claims():
+    lang = i18n.language()
+    sections = sorted(ld.select("claim-sections"), key=lambda r: ld.natural_key(r["section"]))
+    section = request.args.get("section", "").strip()
+    rows, labels = [], ld.Labels(lang)
+    if section:
+        rows = ld.select("claim-list", section=ld.literal(section))
+        for row in rows:
+            if row.get("concept"):
+                labels.add_pair(row["concept"], row.get("labelEn"), row.get("labelNl"), row.get("code"))
+    root = request.script_root
+    alternates = [alt("Turtle (evidence graph dump)", f"{root}/dumps/evidence.ttl", "text/turtle"),
+                  alt("JSON-LD (evidence graph dump)", f"{root}/dumps/evidence.jsonld", "application/ld+json")]
+    return render_template("claims.html", sections=sections, section=section, claims=rows, L=labels,
+                           alternates=alternates)
+
+
+@blueprint.get("/cases")
+def cases():
+    rows = ld.select("case-list")
+    root = request.script_root
+    alternates = [alt("Turtle (illustrative graph dump)", f"{root}/dumps/illustrative.ttl", "text/turtle")]
+    return render_template("cases.html", cases=rows, alternates=alternates)
+
+
+@blueprint.get("/graphs")
+def graphs():
+    from clkg.web import dataset
+    return render_template("graphs.html", stats=dataset.statistics(), alternates=void_alternates())
+
+
+@blueprint.get("/favicon.ico")
+def favicon():
+    return "", 204

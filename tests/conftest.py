@@ -1,8 +1,12 @@
 """Shared fixtures: a miniature store for protocol tests, the real store for evidence tests."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -58,6 +62,36 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def live_server(command: list[str], data_dir: Path, seconds: float = 90):
+    """Start a real server process on a free loopback port (`command` + [port]); yield its base URL."""
+    port = free_port()
+    env = dict(os.environ, CLKG_DATA_DIR=str(data_dir))
+    process = subprocess.Popen(command + [str(port)], env=env, cwd=config.ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + seconds
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited early: {process.stderr.read().decode(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/queries", timeout=2):
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise AssertionError(f"the server did not answer within {seconds} s")
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -7,19 +7,14 @@ loopback is reachable from the browser. `tests/browser_setup.sh` installs Chromi
 (CI runs it before the tests)."""
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from clkg import config
-from conftest import free_port
+from conftest import live_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -29,32 +24,9 @@ TIMEOUT_MS = 20_000
 
 @pytest.fixture(scope="module")
 def server(real_settings):
-    port = free_port()
-    env = dict(os.environ, CLKG_DATA_DIR=str(real_settings.data_dir))
-    process = subprocess.Popen([sys.executable, str(config.ROOT / "server.py"), "--host", "127.0.0.1",
-                                "--port", str(port)], env=env, cwd=config.ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"server exited: {process.stderr.read().decode(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/queries", timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                if time.time() > deadline:
-                    raise AssertionError("the server did not come up within 90 s")
-                time.sleep(0.3)
+    with live_server([sys.executable, str(config.ROOT / "server.py"), "--host", "127.0.0.1", "--port"],
+                     real_settings.data_dir) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +66,6 @@ def page(browser, server):
 
 
 def test_home_concept_study_and_a_yasgui_query(page, server):
-    started = time.time()
     # Home: the numbers and the ways in.
     page.goto(f"{server}/")
     assert int(page.inner_text("#count-studies strong")) > 100
@@ -131,4 +102,3 @@ def test_home_concept_study_and_a_yasgui_query(page, server):
     page.wait_for_selector(".yasr table tbody tr td")
     table = page.inner_text(".yasr table")
     assert "citation" in table and citation in table
-    assert time.time() - started < 120

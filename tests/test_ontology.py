@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -400,7 +399,8 @@ def test_materialise_returns_only_new_type_triples(inferred, instance_file):
 
 
 @java
-def test_materialise_is_fast_enough_for_two_thousand_claims(tmp_path):
+def test_materialise_classifies_two_thousand_claims(tmp_path):
+    """Scale check (the timing itself is in bench/reasoning_bench.py, not asserted here)."""
     from clkg import reasoning
 
     codes = MOTIVES + CONDITIONS + CELLS + LEVELS + VALUE_TYPES
@@ -411,10 +411,7 @@ def test_materialise_is_fast_enough_for_two_thousand_claims(tmp_path):
                      f'clo:polarity clo:{polarities[i % 3]} ; clo:section "6.{i % 3 + 1}" ; clo:quote "Zin {i}."@nl .')
     path = tmp_path / "many.ttl"
     path.write_text("\n".join(lines), encoding="utf-8")
-    started = time.perf_counter()
     inferred = reasoning.materialise([ONTOLOGY, CONCEPTS, path])
-    elapsed = time.perf_counter() - started
-    assert elapsed < 60, f"materialise took {elapsed:.1f} s"
     claims = {s for s in inferred.subjects(RDF.type, URIRef("http://www.w3.org/ns/prov#Entity"))}
     assert len([c for c in claims if "/claim/p" in str(c)]) == 2000
     assert (URIRef("https://w3id.org/clkg/claim/p0"), RDF.type, CLO.TaskMotiveClaim) in inferred

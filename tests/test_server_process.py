@@ -2,17 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from clkg import config
-from conftest import free_port
+from conftest import live_server as start_live_server
 
 COMMANDS = {
     "gunicorn (clkg serve)": [sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port"],
@@ -20,35 +17,10 @@ COMMANDS = {
 }
 
 
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 90) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited early: {process.stderr.read().decode(errors='replace')}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"server did not answer {url} within {seconds} s")
-
-
 @pytest.fixture(params=sorted(COMMANDS), scope="module")
 def live_server(request, real_settings):
-    port = free_port()
-    env = dict(os.environ, CLKG_DATA_DIR=str(real_settings.data_dir))
-    process = subprocess.Popen(COMMANDS[request.param] + [str(port)], env=env, cwd=config.ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/api/queries", process)
+    with start_live_server(COMMANDS[request.param], real_settings.data_dir) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_sparql_client_queries_the_live_endpoint(live_server):

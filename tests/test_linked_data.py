@@ -210,7 +210,8 @@ def test_head_requests_work(ld):
 
 # --- unknown IRIs -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("path", ["/study/no-such-work-1999", "/concept/M99", "/claim/nope", "/person/nobody",
-                                  "/case/none", "/graph/nonexistent", "/ontology/NoSuchClass", "/study/nope.ttl"])
+                                  "/case/none", "/graph/nonexistent", "/ontology/NoSuchClass", "/study/nope.ttl",
+                                  "/no-such-page"])
 def test_unknown_iri_is_404_with_a_helpful_page(ld, path):
     page = ld.get(path, headers={"Accept": "text/html"})
     assert page.status_code == 404 and page.mimetype == "text/html"
@@ -221,6 +222,11 @@ def test_unknown_iri_is_404_with_a_helpful_page(ld, path):
     assert machine.status_code == 404 and machine.get_json()["status"] == 404
     plain = ld.get(path, headers={"Accept": "text/turtle"})
     assert plain.status_code == 404 and plain.mimetype == "text/plain"
+
+
+def test_unknown_api_path_is_a_json_404(ld):
+    response = ld.get("/api/no-such-endpoint", headers={"Accept": "text/html"})
+    assert response.status_code == 404 and response.get_json()["status"] == 404
 
 
 def test_unknown_dump_is_404(ld):

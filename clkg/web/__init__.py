@@ -20,13 +20,16 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
     app.extensions["clkg"] = service = Service(settings, pool_size=2)
     atexit.register(service.close)
 
-    from clkg.web import api, entries, sparql_endpoint
-    app.register_blueprint(sparql_endpoint.blueprint)
-    app.register_blueprint(api.blueprint)
-    app.register_blueprint(entries.blueprint)  # /api/validate, /api/entries
-    from clkg.web import dataset, i18n, linked_data, pages  # linked data, pages, VoID/dumps, en/nl
-    for blueprint in (i18n.blueprint, linked_data.blueprint, dataset.blueprint, pages.blueprint):
-        app.register_blueprint(blueprint)
+    from clkg.web import api, dataset, entries, i18n, linked_data, pages, sparql_endpoint
+
+    for views in (sparql_endpoint,  # /sparql: the SPARQL 1.1 protocol, service description, query page
+                  api,              # /api/queries: the named competency questions
+                  entries,          # /api/validate, /api/entries: validation and contributions
+                  i18n,             # the interface language (en/nl)
+                  linked_data,      # every minted IRI: 303 to HTML, Turtle, JSON-LD, N-Triples, RDF/XML
+                  dataset,          # /.well-known/void and /dumps
+                  pages):           # home, evidence map, search, listings
+        app.register_blueprint(views.blueprint)
 
     @app.errorhandler(QueryError)
     def query_error(error: QueryError):
@@ -34,7 +37,9 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
 
     @app.errorhandler(404)
     def not_found(_error):
-        return error_response(404, f"Nothing is published at {request.path}.")
+        if request.path.startswith("/api/"):
+            return error_response(404, f"Nothing is published at {request.path}.")
+        return linked_data.not_found()  # the helpful page for browsers, text or JSON otherwise
 
     @app.errorhandler(405)
     def not_allowed(_error):

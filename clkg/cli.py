@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     ingest.add_argument("--format", action="append", default=[], metavar="FORMAT", help=entry_help)
     ingest.add_argument("--lang", choices=["en", "nl"], default="en", help="language of the messages")
     ingest.add_argument("--contributor", default=None, help="who contributes (default: $CLKG_CONTRIBUTOR or the user)")
+    imports = commands.add_parser("import-case", help="turn a case's CSV files (network map, partnerships, ...) "
+                                                       "into a validated entry (Turtle); see templates/case/")
+    imports.add_argument("folder", type=Path, help="folder with case.csv, informants.csv, actors.csv, ties.csv, "
+                                                   "partnerships.csv, observations.csv")
+    imports.add_argument("--output", "-o", type=Path, help="write the Turtle here (default: standard output)")
+    imports.add_argument("--lang", choices=["en", "nl"], default="en", help="language of the messages")
     delete = commands.add_parser("delete", help="delete contributions from the local store")
     delete.add_argument("ids", nargs="*", metavar="ID", help="contribution ids (see --list)")
     delete.add_argument("--list", action="store_true", help="list the contributions")
@@ -69,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             return ingest_entries(args, settings)
         if args.command == "delete":
             return delete_entries(args, settings)
+        if args.command == "import-case":
+            return import_case(args, settings)
     except store.BuildError as error:
         print(f"clkg: cannot build the store: {error}", file=sys.stderr)
     return 1
@@ -217,6 +225,44 @@ def ingest_entries(args, settings: Settings) -> int:
     if report_format == "json":
         print(json.dumps(results, indent=2, ensure_ascii=False))
     return code
+
+
+def import_case(args, settings: Settings) -> int:
+    """`clkg import-case FOLDER`: the case's CSV files as one validated entry in Turtle. Every problem is
+    reported as "file.csv line N, column X: message" on standard error; with an error nothing is written
+    and the exit code is 1 (2 when the folder cannot be read); warnings do not stop the import."""
+    import os
+
+    from clkg import caseimport, validation
+
+    if not args.folder.is_dir():
+        print(f"clkg: {args.folder}: not a folder (give the folder holding case.csv, actors.csv, ...)", file=sys.stderr)
+        return 2
+    store.build(settings)
+    reader = store.open_read_only(settings)
+    try:
+        result = caseimport.import_case(args.folder, settings, validation.StoreContext(reader))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        print(f"clkg: {args.folder}: cannot read the files: {error}", file=sys.stderr)
+        return 2
+    finally:
+        del reader
+    for problem in result.problems:
+        print(problem.text(args.lang), file=sys.stderr)
+    if not result.ok:
+        count = len(result.errors)
+        print(f"clkg: {args.folder}: {count} error(s); nothing was written" if args.lang == "en" else
+              f"clkg: {args.folder}: {count} fout(en); er werd niets geschreven", file=sys.stderr)
+        return 1
+    body = result.turtle(str(args.folder))
+    if args.output is None:
+        sys.stdout.write(body.decode("utf-8"))
+        return 0
+    temporary = args.output.with_name(f".{args.output.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(body)
+    os.replace(temporary, args.output)
+    print(f"{args.folder}: {len(result.triples)} triples written to {args.output}", file=sys.stderr)
+    return 0
 
 
 def delete_entries(args, settings: Settings) -> int:

@@ -15,6 +15,10 @@ cannot both pass the duplicate check), then the file is written aside, the quads
 transaction, and the file is moved into place. Any failure removes what was done: no file, no quads.
 Deleting works the same way, and is refused while another graph refers to what the contribution
 describes (a claim citing its study, say).
+
+A case's network map is stored with its measures (degree, betweenness, closeness, brokers:
+clkg/networks.py), computed from the map after validation and before writing; values the entry
+typed by hand are replaced (the shapes warn about them).
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from clkg import config, store, validation
+from clkg import config, networks, store, validation
 from clkg.config import Settings
 
 PROV = "http://www.w3.org/ns/prov#"
@@ -156,6 +160,7 @@ def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribut
         report = validation.validate_entry(entry, validation.StoreContext(handle), settings)
         if not report.conforms:
             return report, False
+        stored = networks.with_measures(entry)  # a case's network map carries its computed measures
         now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
         graph_node = ox.NamedNode(graph)
         agent = ox.NamedNode(agent_iri(contributor))
@@ -169,7 +174,7 @@ def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribut
             ox.Triple(agent, RDF_TYPE, ox.NamedNode(PROV + "Agent")),
             ox.Triple(agent, ox.NamedNode(FOAF + "name"), ox.Literal(contributor)),
         ]
-        quads = [ox.Quad(t.subject, t.predicate, t.object, graph_node) for t in _fresh_blank_nodes(entry) + provenance]
+        quads = [ox.Quad(t.subject, t.predicate, t.object, graph_node) for t in _fresh_blank_nodes(stored) + provenance]
         folder(settings).mkdir(parents=True, exist_ok=True)
         written = False
         try:

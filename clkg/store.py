@@ -10,6 +10,10 @@ system of record, and every build loads them into their named graphs, so a rebui
 Oxigraph allows one writer process: every writer session (a build, an ingest, a delete) holds an
 exclusive lock on <data_dir>/write.lock, and the query workers hold it shared while they open their
 read-only handles. After a write, `mark_written` changes the generation so that the workers reopen.
+
+After loading, a build computes the network measures of every case's network map (clkg/networks.py)
+and stores them with the map, in the map's own named graph; a change of the measures' rules
+(`networks.VERSION`) rebuilds the store.
 """
 from __future__ import annotations
 
@@ -24,7 +28,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from clkg import config
+from clkg import config, networks
 from clkg.config import Settings
 
 STORE_DIR = "store"
@@ -123,7 +127,8 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
     last = json.loads(stamp_file.read_text()) if stamp_file.is_file() else {}
     if reason is None:
         reason = last.get("reason", True)
-    if not force and store_path(settings).is_dir() and last.get("sources") == stamp and last.get("reason") == reason:
+    if (not force and store_path(settings).is_dir() and last.get("sources") == stamp and last.get("reason") == reason
+            and last.get("measures") == networks.VERSION):
         return False
     files = source_files(settings)
     # the reasoner may take minutes: it runs before the lock is taken, on the source files alone
@@ -142,6 +147,7 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
             for path in contribution_files(settings):
                 store.bulk_extend(read_contribution(path, settings.base_iri))
             store.bulk_extend(inferred)
+            networks.update_store(store, settings.base_iri)  # the network maps' measures, in each map's graph
             store.flush()
             store.optimize()
         except Exception:
@@ -150,7 +156,8 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
             raise
         del store
         _swap(fresh, store_path(settings))
-        _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "built": time.time()})
+        _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "measures": networks.VERSION,
+                                  "built": time.time()})
     return True
 
 

@@ -545,6 +545,9 @@ def render_resource(kind: str, resource: str, resource_path: str) -> str:
     if kind == "case":
         context["observations"] = [_with_label(row, "concept", description.labels)
                                    for row in select("case-observations", resource=iri(resource))]
+        if rebase("https://w3id.org/clkg/ontology/Case") in description.types():  # a case, not one of its parts
+            from clkg.web import cases
+            context["case"] = cases.case_context(resource, description.labels)
     if kind == "ontology":
         rows = select("instances", resource=iri(resource))
         context["instances"] = as_int(rows[0].get("instances")) if rows else 0

@@ -107,7 +107,10 @@ def inferred_quads(settings: Settings, files: dict[str, list[Path]]):
     from clkg import reasoning  # Java and owlready2 are only needed when a build reasons
 
     paths = [p for graph in ("ontology", "evidence") for p in files.get(graph, [])]
-    inferred = reasoning.materialise(paths)
+    try:
+        inferred = reasoning.materialise(paths)
+    except (reasoning.InconsistentGraph, reasoning.ReasonerError) as error:
+        raise BuildError(f"the reasoner refused the ontology and evidence: {error}") from None
     graph = ox.NamedNode(settings.graph_iri(INFERRED))
     text = inferred.serialize(format="nt")
     quads = ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)
@@ -131,19 +134,21 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
             and last.get("measures") == networks.VERSION):
         return False
     files = source_files(settings)
+    jobs = [(graph, path) for graph, paths in files.items() for path in paths]
+    if progress:
+        from tqdm import tqdm
+        jobs = tqdm(jobs, desc="reading", unit="file")
+    # every file is parsed first, so a syntax error is reported (file, line, column) before anything runs
+    sources = [read_turtle(path, ox.NamedNode(settings.graph_iri(graph)), settings.base_iri) for graph, path in jobs]
     # the reasoner may take minutes: it runs before the lock is taken, on the source files alone
     inferred = inferred_quads(settings, files) if reason and files.get("ontology") else []
     with lock(data_dir):  # no ingest may write into the old store while this one is built and swapped in
         fresh = data_dir / f"{STORE_DIR}.new"
         shutil.rmtree(fresh, ignore_errors=True)
         store = ox.Store(str(fresh))
-        jobs = [(graph, path) for graph, paths in files.items() for path in paths]
-        if progress:
-            from tqdm import tqdm
-            jobs = tqdm(jobs, desc="loading", unit="file")
         try:
-            for graph, path in jobs:
-                store.bulk_extend(read_turtle(path, ox.NamedNode(settings.graph_iri(graph)), settings.base_iri))
+            for quads in sources:
+                store.bulk_extend(quads)
             for path in contribution_files(settings):
                 store.bulk_extend(read_contribution(path, settings.base_iri))
             store.bulk_extend(inferred)

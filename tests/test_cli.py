@@ -72,3 +72,37 @@ def test_broken_source_file_is_reported_and_nothing_replaced(mini_env, tmp_path,
     assert "bad.ttl" in err and "cannot build the store" in err
     mini_env.source_dirs["evidence"].remove(broken)
     assert cli.main(["query", "ASK { ?s ?p ?o }", "--format", "json"]) == 0
+
+
+def test_inconsistent_data_stops_the_build_with_a_message(tmp_path, monkeypatch, capsys):
+    """With the reasoner on: HermiT's refusal is a clean error, and no store is swapped in."""
+    from clkg import config
+    from conftest import mini_settings
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "clash.ttl").write_text(
+        "@prefix clo: <https://w3id.org/clkg/ontology/> .\n"
+        "<https://w3id.org/clkg/concept/odd> a clo:TaskMotive, clo:GrowthMotive .\n")
+    settings = mini_settings(tmp_path / "data")
+    settings.source_dirs = {"ontology": [config.ROOT / "ontology"], "evidence": [evidence]}
+    monkeypatch.setattr(cli.Settings, "from_env", classmethod(lambda cls: settings))
+    assert cli.main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot build the store" in err and "reasoner" in err and "odd" in err
+    assert not (tmp_path / "data" / "store").exists()
+
+
+def test_syntax_error_is_reported_before_reasoning(tmp_path, monkeypatch, capsys):
+    from clkg import config
+    from conftest import mini_settings
+
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "broken.ttl").write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    settings = mini_settings(tmp_path / "data")
+    settings.source_dirs = {"ontology": [config.ROOT / "ontology"], "evidence": [evidence]}
+    monkeypatch.setattr(cli.Settings, "from_env", classmethod(lambda cls: settings))
+    assert cli.main(["build"]) == 1
+    err = capsys.readouterr().err
+    assert "broken.ttl" in err and "line 2" in err

@@ -60,26 +60,19 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     settings = Settings.from_env()
+    handlers = {"build": build_store, "query": run_query, "serve": serve_app, "validate": validate_entries,
+                "ingest": ingest_entries, "delete": delete_entries, "import-case": import_case}
     try:
-        if args.command == "build":
-            rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
-            print("store rebuilt" if rebuilt else "store is up to date", f"({store.store_path(settings)})")
-            return 0
-        if args.command == "query":
-            return run_query(args, settings)
-        if args.command == "serve":
-            return serve_app(settings, args)
-        if args.command == "validate":
-            return validate_entries(args, settings)
-        if args.command == "ingest":
-            return ingest_entries(args, settings)
-        if args.command == "delete":
-            return delete_entries(args, settings)
-        if args.command == "import-case":
-            return import_case(args, settings)
+        return handlers[args.command](args, settings)
     except store.BuildError as error:
         print(f"clkg: cannot build the store: {error}", file=sys.stderr)
     return 1
+
+
+def build_store(args, settings: Settings) -> int:
+    rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
+    print("store rebuilt" if rebuilt else "store is up to date", f"({store.store_path(settings)})")
+    return 0
 
 
 def run_query(args, settings: Settings) -> int:
@@ -287,7 +280,7 @@ def delete_entries(args, settings: Settings) -> int:
     return code
 
 
-def serve_app(settings: Settings, args) -> int:
+def serve_app(args, settings: Settings) -> int:
     """Production serving: gunicorn, one process (it owns the store), threads for concurrency."""
     from gunicorn.app.base import BaseApplication
 

@@ -58,6 +58,17 @@ def real_app(real_settings):
     app.extensions["clkg"].close()
 
 
+def named_query_runner(app):
+    """`run(name, **params)`: a named query through the API, as a list of {variable: value} rows."""
+    client = app.test_client()
+
+    def run(name: str, **params) -> list[dict]:
+        response = client.get(f"/api/queries/{name}", query_string=params)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return [{k: v["value"] for k, v in b.items()} for b in response.get_json(force=True)["results"]["bindings"]]
+    return run
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ from rdflib import RDF, Namespace, URIRef
 
 from clkg import caseimport, cli, config, contributions, networks, store, validation
 from clkg.config import Settings
+from conftest import named_query_runner
 
 CLO = Namespace("https://w3id.org/clkg/ontology/")
 CLC = "https://w3id.org/clkg/concept/"
@@ -67,13 +68,7 @@ def app(settings):
 
 @pytest.fixture(scope="module")
 def ask(app):
-    client = app.test_client()
-
-    def run(name: str, **params) -> list[dict]:
-        response = client.get(f"/api/queries/{name}", query_string=params)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return [{k: v["value"] for k, v in b.items()} for b in response.get_json(force=True)["results"]["bindings"]]
-    return run
+    return named_query_runner(app)
 
 
 @pytest.fixture(scope="module")

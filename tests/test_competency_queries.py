@@ -5,6 +5,7 @@ import pytest
 from rdflib import RDF, Namespace, URIRef
 
 from clkg import config, evidence
+from conftest import named_query_runner
 
 CLO = Namespace("https://w3id.org/clkg/ontology/")
 CLC = "https://w3id.org/clkg/concept/"
@@ -20,13 +21,7 @@ def graph():
 
 @pytest.fixture(scope="module")
 def ask(real_app):
-    client = real_app.test_client()
-
-    def run(name: str, **params) -> list[dict]:
-        response = client.get(f"/api/queries/{name}", query_string=params)
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return [{k: v["value"] for k, v in b.items()} for b in response.get_json(force=True)["results"]["bindings"]]
-    return run
+    return named_query_runner(real_app)
 
 
 def studies_about(graph, code: str, polarity: str | None = None) -> set:

@@ -243,3 +243,13 @@ def test_query_page_keeps_yasgui_and_the_examples(client):
     html = page(client, "/sparql", headers={"Accept": "text/html"})
     assert "yasgui.min.js" in html and 'data-query-name="studies-for-concept"' in html
     assert 'href="/.well-known/void"' in html
+
+
+def test_the_ontology_iri_gives_browsers_its_generated_documentation(real_app):
+    client = real_app.test_client()
+    redirect = client.get("/ontology", headers={"Accept": "text/html"})
+    assert redirect.status_code == 303 and redirect.headers["Location"].endswith("/ontology.html")
+    page = client.get("/ontology.html").get_data(as_text=True)
+    # pyLODE's documentation of the real vocabulary: its classes with their labels and definitions
+    assert "teacher outcome claim" in page and "TeacherOutcomeClaim" in page
+    assert "A claim about implications at the level of teachers" in page

@@ -13,19 +13,13 @@ from rdflib.namespace import RDF
 
 from clkg import config
 from clkg.source import fold, quote_in_source
+from clkg.turtle import load
 
 CLO = Namespace(config.CANONICAL_BASE + "ontology/")
 CITO = Namespace("http://purl.org/spar/cito/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 POLARITIES = {CLO.supports, CLO.nuances, CLO.contradicts}
-
-
-def load(paths) -> Graph:
-    graph = Graph()
-    for path in paths:
-        graph.parse(path, format="turtle")
-    return graph
 
 
 def first_author_names(graph: Graph, study: URIRef) -> set[str]:

@@ -16,6 +16,8 @@ from collections import defaultdict
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
+from clkg import turtle
+
 CLO = Namespace("https://w3id.org/clkg/ontology/")
 ONTOLOGY_IRI = URIRef("https://w3id.org/clkg/ontology")
 STRUCTURAL = (RDFS.subClassOf, OWL.equivalentClass, OWL.disjointWith, RDFS.domain, RDFS.range)
@@ -173,9 +175,7 @@ def concepts_html(graph: Graph) -> str:
 
 def ontology_html(paths) -> str:
     """HTML documentation of the ontology in `paths` (clkg.ttl, optionally concepts.ttl), via pyLODE."""
-    graph = Graph()
-    for path in paths:
-        graph.parse(str(path), format="turtle")
+    graph = turtle.load(paths)
     if (None, RDF.type, OWL.Ontology) not in graph:
         raise DocumentationError(f"no owl:Ontology in {', '.join(str(p) for p in paths)}")
     try:

@@ -20,6 +20,8 @@ from pathlib import Path
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from clkg.turtle import load
+
 BUILTIN_NAMESPACES = (str(RDF), str(RDFS), str(OWL), "http://www.w3.org/2001/XMLSchema#")
 PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 # Class-level vocabulary that is never an individual's type worth reporting.
@@ -37,14 +39,6 @@ class InconsistentGraph(ValueError):
 
 class ReasonerError(RuntimeError):
     """The reasoner could not run (Java missing, unreadable input, ...)."""
-
-
-def load_graph(paths) -> Graph:
-    """All Turtle files in one rdflib graph."""
-    graph = Graph()
-    for path in paths:
-        graph.parse(str(path), format="turtle")
-    return graph
 
 
 def _builtin(term) -> bool:
@@ -110,7 +104,7 @@ def to_owlready(paths, *, logical_only: bool = True):
     temporary directory and loaded into a new World, so calls never share state. With
     `logical_only` (the default) only `reasoning_view` is loaded; pass False to keep annotations.
     """
-    graph = load_graph(paths)
+    graph = load(paths)
     return _load_world(reasoning_view(graph) if logical_only else graph)[1]
 
 
@@ -168,7 +162,7 @@ def _inconsistency_message(graph: Graph, files: int) -> str:
 def check_consistency(paths) -> None:
     """Raise InconsistentGraph (with hints where they can be found) if HermiT finds the files inconsistent."""
     paths = [str(p) for p in paths]
-    graph = load_graph(paths)
+    graph = load(paths)
     world, ontology = _load_world(reasoning_view(graph))
     try:
         _run_hermit(ontology)
@@ -189,7 +183,7 @@ def materialise(paths) -> Graph:
     import owlready2
 
     paths = [str(p) for p in paths]
-    asserted = load_graph(paths)
+    asserted = load(paths)
     world, ontology = _load_world(reasoning_view(asserted))
     try:
         try:

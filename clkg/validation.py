@@ -38,7 +38,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from clkg import config
+from clkg import config, turtle
 
 SHAPES_DIR = config.ROOT / "shapes"
 CLV = "https://w3id.org/clkg/validation/"
@@ -121,9 +121,7 @@ def shapes_graph(folder: Path = SHAPES_DIR) -> rdflib.Graph:
         cached = _shapes_cache.get(str(folder))
         if cached and cached[0] == version:
             return cached[1]
-        graph = rdflib.Graph()
-        for path in shape_files(folder):
-            graph.parse(path, format="turtle")
+        graph = turtle.load(shape_files(folder))
         _shapes_cache[str(folder)] = (version, graph)
         return graph
 

@@ -15,7 +15,7 @@ import pytest
 import rdflib
 from rdflib import RDF, Namespace, URIRef
 
-from clkg import caseimport, cli, config, contributions, networks, store, validation
+from clkg import caseimport, cli, config, contributions, networks, store, turtle, validation
 from clkg.config import Settings
 from conftest import named_query_runner
 
@@ -74,11 +74,8 @@ def ask(app):
 @pytest.fixture(scope="module")
 def graph() -> rdflib.Graph:
     """Ontology, evidence and the illustrative cases, read with rdflib for independent counts."""
-    g = rdflib.Graph()
-    for folder in (config.ROOT / "ontology", config.ROOT / "kg" / "evidence", ILLUSTRATIVE):
-        for path in sorted(folder.glob("*.ttl")):
-            g.parse(path, format="turtle")
-    return g
+    folders = (config.ROOT / "ontology", config.ROOT / "kg" / "evidence", ILLUSTRATIVE)
+    return turtle.load(path for folder in folders for path in sorted(folder.glob("*.ttl")))
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,8 @@ def build_store(args, settings: Settings) -> int:
 
 def run_query(args, settings: Settings) -> int:
     from clkg.namedqueries import ParameterError
-    from clkg.sparql import QueryError, Service
+    from clkg.service import Service
+    from clkg.sparql import QueryError
 
     store.build(settings, progress=True)
     service = Service(settings, pool_size=1)

@@ -1,15 +1,11 @@
-"""Safe SPARQL evaluation: read-only, local-only, time- and size-limited.
+"""Safe SPARQL evaluation: read-only, local-only, size-limited; what a query worker runs.
 
-Queries run in worker processes that open the store read-only. A worker that passes the time limit is
-killed and replaced, so a runaway query never holds the server. Results are serialised by Oxigraph
-in the worker and come back as bytes.
+`analyse` decides whether a query may run at all; `evaluate` runs it on a read-only store and
+serialises the result (bytes); `serve` is the loop of a worker process (clkg/pool.py starts them).
 """
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue
 import re
-import threading
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -175,7 +171,8 @@ def evaluate(store: ox.Store, request: dict) -> tuple[bytes, str]:
         raise QueryError(400, f"Query failed: {error}") from None
 
 
-def _worker(connection, store_dir: str) -> None:
+def serve(connection, store_dir: str) -> None:
+    """The query worker's loop: open the store read-only, answer requests until told to stop."""
     from pathlib import Path
 
     from clkg.store import lock
@@ -196,102 +193,3 @@ def _worker(connection, store_dir: str) -> None:
             connection.send(("error", error.status, error.message))
         except Exception as error:  # the store or the engine failed: report, keep the worker alive
             connection.send(("error", 400, f"Query failed: {error}"))
-
-
-class QueryPool:
-    """Worker processes that answer queries; each query gets one worker for at most `timeout` s."""
-
-    def __init__(self, store_dir: str, size: int = 2, timeout: float = 5.0):
-        self.store_dir, self.timeout = store_dir, timeout
-        self._context = mp.get_context("spawn")
-        self._idle: queue.Queue = queue.Queue()
-        self._lock = threading.Lock()
-        self._workers = []
-        for _ in range(size):
-            self._idle.put(self._start())
-
-    def _start(self):
-        parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker, args=(child, self.store_dir), daemon=True)
-        process.start()
-        child.close()
-        with self._lock:
-            self._workers.append(process)
-        return process, parent
-
-    def run(self, request: dict) -> tuple[bytes, str]:
-        process, connection = self._idle.get()
-        try:
-            connection.send(request)
-            if not connection.poll(self.timeout):
-                process.kill()
-                process.join()
-                with self._lock:
-                    self._workers.remove(process)
-                process, connection = self._start()
-                raise QueryError(503, f"The query was stopped after the time limit of {self.timeout:g} s.")
-            reply = connection.recv()
-        except (EOFError, BrokenPipeError, ConnectionError):
-            process.kill()
-            with self._lock:
-                if process in self._workers:
-                    self._workers.remove(process)
-            process, connection = self._start()
-            raise QueryError(503, "The query worker stopped unexpectedly; please try again.") from None
-        finally:
-            self._idle.put((process, connection))
-        if reply[0] == "error":
-            raise QueryError(reply[1], reply[2])
-        return reply[1], reply[2]
-
-    def close(self) -> None:
-        with self._lock:
-            workers, self._workers = self._workers, []
-        for process in workers:
-            process.kill()
-            process.join()
-
-
-class Service:
-    """What the web app and the command line share: the settings, the worker pool, the named queries."""
-
-    def __init__(self, settings, pool_size: int = 2):
-        from clkg import config, namedqueries, store
-
-        self.settings = settings
-        self.pool = QueryPool(str(store.store_path(settings)), size=pool_size, timeout=settings.query_timeout)
-        self.queries = namedqueries.load_all(config.ROOT / "queries", settings.base_iri)
-        self._resolve = namedqueries.parse(config.ROOT / "queries" / "internal" / "resolve-concept.rq",
-                                           settings.base_iri).text
-        self._generation = store.generation
-
-    def run(self, query: str, *, media_type: str | None = None, accept=None, default_graphs=(), named_graphs=(),
-            substitutions=None) -> tuple[bytes, str]:
-        """Check, then evaluate a query with the configured limits; returns (body, media type)."""
-        info = analyse(query)
-        media_type = media_type or pick_media_type(info.form, accept)
-        return self.pool.run({
-            "query": query, "media_type": media_type, "limit": self.settings.result_limit,
-            "has_dataset": info.has_dataset, "default_graphs": list(default_graphs),
-            "named_graphs": list(named_graphs), "substitutions": substitutions or {},
-            "generation": self._generation(self.settings),
-        })
-
-    def run_named(self, name: str, args: dict, *, media_type: str | None = None, accept=None):
-        """Bind the arguments of a named query (ParameterError names a bad one) and run it."""
-        from clkg import namedqueries
-
-        query = self.queries[name]
-        substitutions = namedqueries.bind(query, args, self.resolve_concept)
-        return self.run(query.text, media_type=media_type, accept=accept, substitutions=substitutions)
-
-    def resolve_concept(self, value: str) -> str | None:
-        import json
-
-        body, _ = self.run(self._resolve, media_type="application/sparql-results+json",
-                           substitutions={"_value": ("typed", value, None)})
-        rows = json.loads(body)["results"]["bindings"]
-        return rows[0]["concept"]["value"] if rows else None
-
-    def close(self) -> None:
-        self.pool.close()

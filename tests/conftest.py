@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -76,10 +78,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(command: list[str], data_dir: Path, seconds: float = 90):
-    """Start a real server process on a free loopback port (`command` + [port]); yield its base URL."""
+def live_server(command: list[str], data_dir: Path, seconds: float = 90, env: dict | None = None):
+    """Start a real server process on a free loopback port (`command` + [port]); yield its base URL.
+    `env` adds environment variables (settings) for the server."""
     port = free_port()
-    env = dict(os.environ, CLKG_DATA_DIR=str(data_dir))
+    # the checkout's own package first, so a server started from a git worktree runs that worktree's code
+    path = os.pathsep.join(filter(None, [str(config.ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), PYTHONPATH=path, **(env or {}))
     process = subprocess.Popen(command + [str(port)], env=env, cwd=config.ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -109,3 +114,46 @@ def live_server(command: list[str], data_dir: Path, seconds: float = 90):
 def source_text() -> Path:
     assert config.SOURCE_TEXT.is_file(), f"the report's text is missing at {config.SOURCE_TEXT}"
     return config.SOURCE_TEXT
+
+
+# --- the hostile-input suite: a real server that must survive what it is sent ---------------------------
+HOSTILE_TOKEN = "hostile-suite-token"
+SERVE_COMMAND = [sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port"]
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """`clkg serve` (gunicorn) on the miniature graph, writes open to HOSTILE_TOKEN; yields its base URL.
+    One per test module, so that what one module does to it cannot hide a fault from another."""
+    data_dir = tmp_path_factory.mktemp("hostile")
+    dirs = {"ontology": [str(DATA / "ontology")], "evidence": [str(DATA / "evidence")],
+            "illustrative": [str(DATA / "illustrative")]}
+    env = {"CLKG_SOURCE_DIRS": json.dumps(dirs), "CLKG_WRITE_TOKEN": HOSTILE_TOKEN, "CLKG_QUERY_TIMEOUT": "3",
+           "CLKG_RESULT_LIMIT": "100000"}
+    build_env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), **env)
+    subprocess.run([sys.executable, "-m", "clkg.cli", "build", "--no-reason"], env=build_env, cwd=config.ROOT,
+                   check=True, capture_output=True)
+    with live_server(SERVE_COMMAND, data_dir, env=env) as base:
+        yield base
+
+
+def assert_alive(base: str, within: float = 1.0) -> None:
+    """The server answers `ASK {}` within `within` seconds (what every hostile test checks, during and after)."""
+    started = time.monotonic()
+    with urllib.request.urlopen(f"{base}/sparql?query=ASK%7B%7D", timeout=within + 5) as response:
+        answer = json.load(response)
+    elapsed = time.monotonic() - started
+    assert answer["boolean"] is True
+    assert elapsed < within, f"ASK {{}} took {elapsed:.2f} s (limit {within} s)"
+
+
+def store_digest(base: str) -> str:
+    """A digest of every quad the server answers from (named graphs included), to show a store unchanged."""
+    import hashlib
+
+    query = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+    request = urllib.request.Request(f"{base}/sparql", data=query.encode(),
+                                     headers={"Content-Type": "application/sparql-query", "Accept": "text/tab-separated-values"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        lines = response.read().decode().splitlines()
+    return hashlib.sha256("\n".join(sorted(lines[1:])).encode()).hexdigest()

@@ -7,7 +7,8 @@ from flask import Flask, jsonify, request
 
 from clkg import store
 from clkg.config import Settings
-from clkg.sparql import QueryError, Service
+from clkg.service import Service
+from clkg.sparql import QueryError
 
 
 def create_app(settings: Settings | None = None, *, build: bool = True, reason: bool | None = None) -> Flask:

@@ -21,8 +21,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
-CANONICAL_BASE = "https://w3id.org/clkg/"
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 

@@ -97,8 +97,7 @@ def settle(data_dir, record: Path, present: bool) -> None:
 
 def recover(data_dir, handle, base: str) -> int:
     """Settle every pending record against the store (`handle`, opened for writing; None: no store,
-    the files decide). Leftovers of interrupted writes are removed. Returns the records settled."""
-    journal = folder(data_dir)
+    the files decide). Returns the records settled."""
     records = pending(data_dir)
     for record in records:
         if handle is not None:
@@ -106,8 +105,12 @@ def recover(data_dir, handle, base: str) -> int:
         else:
             present = (Path(data_dir) / CONTRIBUTIONS / f"{record.stem}.trig").exists()
         settle(data_dir, record, present)
-    for leftovers in (journal, Path(data_dir) / CONTRIBUTIONS):
-        if leftovers.is_dir():
-            for path in leftovers.glob(".*.tmp"):
-                path.unlink(missing_ok=True)
     return len(records)
+
+
+def remove_leftovers(data_dir) -> None:
+    """Files written aside by an interrupted step (`.<name>.tmp`): never part of any state."""
+    for place in (folder(data_dir), Path(data_dir) / CONTRIBUTIONS):
+        if place.is_dir():
+            for path in place.glob(".*.tmp"):
+                path.unlink(missing_ok=True)

@@ -271,6 +271,7 @@ def _recover_locked(settings: Settings) -> None:
     _prune(data_dir)
     for stale in data_dir.glob(f".{FINGERPRINT}.*.tmp"):
         stale.unlink(missing_ok=True)
+    journal.remove_leftovers(data_dir)
     if not journal.pending(data_dir):
         return
     current = current_store(data_dir)

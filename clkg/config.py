@@ -22,8 +22,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
-CANONICAL_BASE = "https://w3id.org/clkg/"
 # fault injection for the crash-safety tests; empty (inert) unless a test sets it for a child process
 CRASH_AT = os.environ.get("CLKG_CRASH_AT", "")
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))

@@ -215,6 +215,7 @@ def read(settings: Settings, contribution_id: str) -> tuple[Contribution, list]:
 
 
 def list_all(settings: Settings) -> list[Contribution]:
+    store.settle_orphans(settings)  # a write another process left half done is settled first
     return [read(settings, path.stem)[0] for path in store.contribution_files(settings)
             if ID_PATTERN.match(path.stem)]
 

@@ -254,6 +254,17 @@ def recover(settings: Settings) -> None:
         _recover_locked(settings)
 
 
+def settle_orphans(settings: Settings) -> None:
+    """Settle the journal records of a writer that died, without waiting: a record seen while no writer
+    holds the lock is an orphan (a writer holds it from its record to the record's removal). A running
+    server calls this before it lists contributions, so a command-line write killed beside it is
+    settled without a restart."""
+    if journal.pending(settings.data_dir):
+        with lock(settings.data_dir, wait=False) as held:
+            if held:
+                _recover_locked(settings)
+
+
 def _recover_locked(settings: Settings) -> None:
     data_dir = Path(settings.data_dir)
     pointer = data_dir / STORE_DIR
@@ -302,14 +313,19 @@ def open_reader(pointer) -> ox.Store:
 
 
 @contextmanager
-def lock(data_dir, *, shared: bool = False):
-    """The store's write lock (<data_dir>/write.lock): exclusive for a writer, shared for opening readers."""
+def lock(data_dir, *, shared: bool = False, wait: bool = True):
+    """The store's write lock (<data_dir>/write.lock): exclusive for a writer, shared for opening readers.
+    Yields True when held; with `wait=False`, False at once if another holds it."""
     path = Path(data_dir) / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -250,6 +250,29 @@ def test_a_build_killed_at_any_step_leaves_a_complete_store(copy, step):
         assert_alive(base)
 
 
+def test_a_write_killed_beside_a_running_server_is_settled_without_a_restart(copy, tmp_path):
+    """A command-line ingest and delete killed after the store's transaction, while a server runs on the
+    same directory: its next listing settles the orphaned records, and it lists what its store holds."""
+    settings, ids = copy
+    entry = tmp_path / "crash.ttl"
+    entry.write_bytes(CRASHED)
+    with serve(settings) as base:
+        assert served_ids(base, settings) == set(ids.values())
+        run_killed(settings, "ingest:flushed", "ingest", str(entry), "--contributor", CONTRIBUTOR)
+        assert len(journal.pending(settings.data_dir)) == 1
+        listed = served_ids(base, settings)
+        assert journal.pending(settings.data_dir) == []
+        (cid,) = listed - set(ids.values())
+        assert CRASHED_STUDY in next(c.entries for c in contributions.list_all(settings) if c.id == cid)
+        run_killed(settings, "delete:removed", "delete", ids["victim"])
+        assert len(journal.pending(settings.data_dir)) == 1
+        assert served_ids(base, settings) == {ids["kept"], cid}
+        assert journal.pending(settings.data_dir) == []
+        assert delete_through(base, cid) == 200
+        assert_alive(base)
+    assert assert_agree(settings) == {ids["kept"]}
+
+
 # --- the older layout ----------------------------------------------------------------------------------
 def older_layout(settings) -> None:
     """Turn the copy into the layout before versioned stores: a plain `store` directory."""

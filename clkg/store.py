@@ -235,7 +235,7 @@ def _prune(data_dir: Path) -> None:
     older = [n for n in _generations(data_dir) if n < current]
     keep = {current, max(older, default=-1)}
     for number, path in _generations(data_dir).items():
-        if number not in keep:
+        if current >= 0 and number not in keep:  # with no current store, every complete one is kept
             shutil.rmtree(path, ignore_errors=True)
     for path in data_dir.glob(f"{STORE_DIR}-*{BUILDING}"):
         shutil.rmtree(path, ignore_errors=True)

@@ -121,10 +121,12 @@ def assert_agree(settings) -> set[str]:
 
 
 def crashed_id(settings, before: set[str]) -> str | None:
-    """The id of the entry the killed ingest was writing, found wherever it got to (file, record, store)."""
+    """The id of the entry the killed ingest was writing, found wherever it got to (file, record, store),
+    read without settling anything (listing contributions would)."""
     records = journal.folder(settings.data_dir)
     aside = {p.name[1:].split(".")[0] for p in records.glob(".*.tmp")} if records.is_dir() else set()
-    seen = listed_ids(settings) | stored_ids(settings) | {p.stem for p in journal.pending(settings.data_dir)} | aside
+    files = {p.stem for p in store.contribution_files(settings)}
+    seen = files | stored_ids(settings) | {p.stem for p in journal.pending(settings.data_dir)} | aside
     new = seen - before
     assert len(new) <= 1, new
     return next(iter(new), None)

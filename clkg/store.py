@@ -21,7 +21,9 @@ it open) and older ones are removed. Whatever the moment of a crash, `store` nam
 removes half-built directories, moves a store of the older layout (a plain `store` directory) to a
 generation, points a missing link at the newest complete generation, and settles the journal.
 Crash points of a build: `build:loaded`, `build:built`, `build:completed`, `build:linked`,
-`build:swapped`, `build:stamped`.
+`build:swapped`, `build:stamped`; of recovery: `recover:moved` (an older-layout store moved, not linked).
+A running server also settles records a dead writer left before it lists contributions
+(`settle_orphans`): a record seen while nobody holds the write lock is an orphan.
 
 After loading, a build computes the network measures of every case's network map (clkg/networks.py)
 and stores them with the map, in the map's own named graph; a change of the measures' rules

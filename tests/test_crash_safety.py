@@ -10,6 +10,8 @@ by SIGKILL there, else the step was never reached), then checks:
 - a real `clkg serve` on that directory serves a non-empty store with every committed entry, lists
   exactly what the store holds, and a retry of the same entry is stored (201) or refused as a
   duplicate of what is there (422), and what is listed can be deleted.
+Also: a recovery killed while it settles, a write killed beside a running server, the older store
+layout (and a crash inside its swap), and builds swapping the store under ingests and queries.
 """
 from __future__ import annotations
 
@@ -273,6 +275,28 @@ def test_a_write_killed_beside_a_running_server_is_settled_without_a_restart(cop
         assert delete_through(base, cid) == 200
         assert_alive(base)
     assert assert_agree(settings) == {ids["kept"]}
+
+
+@pytest.mark.parametrize("first, second", [("ingest:flushed", "ingest:filed"), ("ingest:journaled", "ingest:filed"),
+                                           ("delete:removed", "delete:filed")])
+def test_a_recovery_killed_while_it_settles_is_finished_by_the_next(copy, tmp_path, first, second):
+    """Recovery is made of the same idempotent steps: killed inside it (at `second`, while a later
+    command settles what `first` left), the next recovery reaches the same outcome."""
+    settings, ids = copy
+    entry = tmp_path / "crash.ttl"
+    entry.write_bytes(CRASHED)
+    args = ("ingest", str(entry), "--contributor", CONTRIBUTOR) if first.startswith("ingest") else ("delete", ids["victim"])
+    run_killed(settings, first, *args)
+    run_killed(settings, second, "delete", "--list")  # its recovery dies while settling the record
+    assert len(journal.pending(settings.data_dir)) == 1
+    store.recover(settings)
+    listed = assert_agree(settings)
+    if first == "ingest:flushed":
+        assert len(listed - set(ids.values())) == 1
+    elif first == "ingest:journaled":
+        assert listed == set(ids.values())
+    else:
+        assert listed == {ids["kept"]}
 
 
 # --- the older layout ----------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ typed by hand are replaced (the shapes warn about them).
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import threading

@@ -299,6 +299,45 @@ def test_a_recovery_killed_while_it_settles_is_finished_by_the_next(copy, tmp_pa
         assert listed == {ids["kept"]}
 
 
+# --- a failure (not a crash) after the store's transaction -------------------------------------------
+def test_an_ingest_whose_file_cannot_be_placed_is_undone(copy, monkeypatch):
+    """The store has the entry, then placing its file fails: the graph is removed again, no file, no
+    record; the caller gets the error."""
+    settings, ids = copy
+    real_write = journal.write_file
+
+    def full_disk(path, data, **kwargs):
+        if path.parent == contributions.folder(settings):
+            raise OSError(28, "No space left on device")
+        return real_write(path, data, **kwargs)
+
+    monkeypatch.setattr(journal, "write_file", full_disk)
+    entry = validation.parse_entry(CRASHED, ox.RdfFormat.TURTLE, settings.base_iri)
+    with pytest.raises(OSError, match="No space left"):
+        contributions.ingest(settings, entry, CONTRIBUTOR)
+    monkeypatch.undo()
+    assert assert_agree(settings) == set(ids.values())
+    contribution, _ = contributions.ingest(settings, entry, CONTRIBUTOR)  # and the retry is stored
+    assert assert_agree(settings) == set(ids.values()) | {contribution.id}
+
+
+def test_a_delete_whose_file_cannot_be_moved_is_undone(copy, monkeypatch):
+    """The graph is removed, then moving the file fails: the graph is put back, the file stays."""
+    settings, ids = copy
+    victim = ids["victim"]
+
+    def broken_move(source, target):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(journal, "move", broken_move)
+    with pytest.raises(OSError, match="Input/output"):
+        contributions.delete(settings, victim)
+    monkeypatch.undo()
+    assert assert_agree(settings) == set(ids.values())
+    contributions.delete(settings, victim)
+    assert assert_agree(settings) == {ids["kept"]}
+
+
 # --- the older layout ----------------------------------------------------------------------------------
 def older_layout(settings) -> None:
     """Turn the copy into the layout before versioned stores: a plain `store` directory."""

@@ -7,9 +7,12 @@ IRI rewritten here, once, at build time.
 
 Contributed entries (clkg/contributions.py) are kept as TriG files in <data_dir>/contributions/, the
 system of record, and every build loads them into their named graphs, so a rebuild never loses one.
-Oxigraph allows one writer process: every writer session (a build, an ingest, a delete) holds an
-exclusive lock on <data_dir>/write.lock, and the query workers hold it shared while they open their
-read-only handles. After a write, `mark_written` changes the generation so that the workers reopen.
+Oxigraph allows one writer process. Two file locks: <data_dir>/writers.lock lets one writer at a time
+work (a build from reading the contribution files to its swap, an ingest, a delete, a recovery);
+<data_dir>/write.lock is held exclusively while the current store is open read-write or the link
+changes, and shared by the query workers while they open their read-only handles. So a build that
+loads a new store for seconds does not hold up readers, only other writers. After a write,
+`mark_written` changes the generation so that the workers reopen.
 The journal (clkg/journal.py) keeps the store and the files in agreement across crashes.
 
 Versioned stores: each build writes `store-<n>.building`, renames it `store-<n>` once complete
@@ -51,7 +54,8 @@ BUILDING = ".building"
 LINK_ASIDE = ".store.link"
 FINGERPRINT = "fingerprint.json"
 INFERRED = "inferred"
-LOCK_FILE = "write.lock"
+LOCK_FILE = "write.lock"  # the current store's: writers exclusive, readers shared while they open it
+WRITERS_LOCK = "writers.lock"  # one writer at a time; readers never take it
 CONTRIBUTIONS = journal.CONTRIBUTIONS
 
 
@@ -185,8 +189,9 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
     sources = [read_turtle(path, ox.NamedNode(settings.graph_iri(graph)), settings.base_iri) for graph, path in jobs]
     # the reasoner may take minutes: it runs before the lock is taken, on the source files alone
     inferred = inferred_quads(settings, files) if reason and files.get("ontology") else []
-    with lock(data_dir):  # no ingest may write into the old store while this one is built and swapped in
-        _recover_locked(settings)  # the journal settled against the old store: the files are the truth
+    with lock(data_dir, name=WRITERS_LOCK):  # no ingest may write into the old store until the new one is in
+        with lock(data_dir):
+            _recover_locked(settings)  # the journal settled against the old store: the files are the truth
         number = max([time.time_ns(), *(n + 1 for n in _generations(data_dir))])
         complete = data_dir / f"{STORE_DIR}-{number}"
         fresh = complete.with_name(complete.name + BUILDING)
@@ -211,11 +216,12 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
         os.rename(fresh, complete)
         fsync_dir(data_dir)
         crashpoint("build:completed")
-        _point(data_dir, complete)
-        _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "measures": networks.VERSION,
-                                  "built": time.time()})
-        crashpoint("build:stamped")
-        _prune(data_dir)
+        with lock(data_dir):  # readers resolve the link before or after the swap, never during it
+            _point(data_dir, complete)
+            _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "measures": networks.VERSION,
+                                      "built": time.time()})
+            crashpoint("build:stamped")
+            _prune(data_dir)
     return True
 
 
@@ -252,7 +258,7 @@ def _prune(data_dir: Path) -> None:
 def recover(settings: Settings) -> None:
     """Bring the data directory to a consistent state before anything serves or writes: the store
     link names a complete store and every journal record is settled (see the module docstring)."""
-    with lock(settings.data_dir):
+    with lock(settings.data_dir, name=WRITERS_LOCK), lock(settings.data_dir):
         _recover_locked(settings)
 
 
@@ -262,9 +268,10 @@ def settle_orphans(settings: Settings) -> None:
     server calls this before it lists contributions, so a command-line write killed beside it is
     settled without a restart."""
     if journal.pending(settings.data_dir):
-        with lock(settings.data_dir, wait=False) as held:
+        with lock(settings.data_dir, wait=False, name=WRITERS_LOCK) as held:
             if held:
-                _recover_locked(settings)
+                with lock(settings.data_dir):
+                    _recover_locked(settings)
 
 
 def _recover_locked(settings: Settings) -> None:
@@ -315,10 +322,11 @@ def open_reader(pointer) -> ox.Store:
 
 
 @contextmanager
-def lock(data_dir, *, shared: bool = False, wait: bool = True):
-    """The store's write lock (<data_dir>/write.lock): exclusive for a writer, shared for opening readers.
-    Yields True when held; with `wait=False`, False at once if another holds it."""
-    path = Path(data_dir) / LOCK_FILE
+def lock(data_dir, *, shared: bool = False, wait: bool = True, name: str = LOCK_FILE):
+    """A file lock in the data directory (see the module docstring): the store's lock (write.lock) by
+    default, exclusive for a writer, shared for opening readers; or `name=WRITERS_LOCK`. Yields True
+    when held; with `wait=False`, False at once if another holds it."""
+    path = Path(data_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as handle:
         try:
@@ -354,7 +362,7 @@ def write_session(settings: Settings, work):
     """Run `work(writer)` as the one writer: under the exclusive lock, on the store opened read-write,
     flushed and closed before the lock is released. Its changes should be one `writer.extend` (a
     transaction), so that a failure leaves nothing behind; a query result must not outlive `work`."""
-    with lock(settings.data_dir):
+    with lock(settings.data_dir, name=WRITERS_LOCK), lock(settings.data_dir):
         _recover_locked(settings)  # a write of another process may have been interrupted
         current = current_store(settings.data_dir)
         if current is None:

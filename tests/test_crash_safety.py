@@ -387,9 +387,15 @@ def test_ingests_during_builds_and_queries_during_swaps(copy, tmp_path):
 
         def query_loop():
             while not stop.is_set():
+                query = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+                req = urllib.request.Request(f"{base}/sparql", data=query.encode(), method="POST", headers={
+                    "Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
                 try:
-                    (row,) = sparql(base, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
-                    counts.append(int(row["n"]))
+                    with urllib.request.urlopen(req, timeout=60) as response:
+                        rows = json.load(response)["results"]["bindings"]
+                    counts.append(int(rows[0]["n"]["value"]))
+                except urllib.error.HTTPError as error:
+                    failures.append((error.code, error.read()[:300]))
                 except Exception as error:  # noqa: BLE001 - any failure is the finding
                     failures.append(repr(error))
 

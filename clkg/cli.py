@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_store(args, settings: Settings) -> int:
     rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
-    print("store rebuilt" if rebuilt else "store is up to date", f"({store.store_path(settings)})")
+    print("store rebuilt" if rebuilt else "store is up to date", f"({store.current_store(settings.data_dir)})")
     return 0
 
 
@@ -263,6 +263,7 @@ def delete_entries(args, settings: Settings) -> int:
     """`clkg delete ID...` (or --list): the local store's contributions."""
     from clkg import contributions
 
+    store.recover(settings)  # an interrupted write settled before the list is read
     if args.list:
         for item in contributions.list_all(settings):
             print(f"{item.id}  {item.generated_at}  {item.contributor}  {' '.join(item.entries)}")

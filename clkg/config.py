@@ -14,6 +14,7 @@
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
 | CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
+| CLKG_CRASH_AT        | (none)                                    | tests only: a step of the write protocol at which the process kills itself (clkg/durable.py) |
 """
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from pathlib import Path
 from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
 
 ROOT = Path(__file__).resolve().parent.parent
+# fault injection for the crash-safety tests; empty (inert) unless a test sets it for a child process
+CRASH_AT = os.environ.get("CLKG_CRASH_AT", "")
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 

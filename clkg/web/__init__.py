@@ -13,8 +13,10 @@ from clkg.sparql import QueryError
 
 
 def create_app(settings: Settings | None = None, *, build: bool = True, reason: bool | None = None) -> Flask:
-    """Build the store if its sources changed, start the query workers, register the views."""
+    """Recover from an interrupted write, build the store if its sources changed, start the query
+    workers, register the views."""
     settings = settings or Settings.from_env()
+    store.recover(settings)  # before anything serves: the store link and the journal settled
     if build:
         store.build(settings, reason=reason)
     app = Flask(__name__)

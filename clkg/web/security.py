@@ -6,8 +6,9 @@ handlers), never render a page inside another site's frame, never guess a media 
 handed a `javascript:` (or any non-web) IRI as a link.
 
 - `web_link(iri)`: True only for an absolute http(s) IRI, decided on the parsed IRI;
-- `allow_inline_styles(html)`: permit, by their SHA-256, the `<style>` blocks of one generated page
-  (the ontology documentation pyLODE writes), instead of allowing inline styles everywhere;
+- `allow_inline_styles(html)`, `allow_style_hashes(...)`: permit, by their SHA-256, the `<style>`
+  blocks of one page (the ontology documentation pyLODE writes; those YASGUI adds to the query page),
+  instead of allowing inline styles everywhere;
 - `add_headers(response)`: the headers, installed as an `after_request` hook by `create_app`.
 """
 from __future__ import annotations
@@ -35,6 +36,11 @@ PAGE_POLICY = {
 }
 # Everything else (RDF, JSON, CSV, text): nothing may run or load, even if a browser opens it directly.
 DOCUMENT_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
+# The two `<style>` elements the vendored YASGUI adds to the query page (its table column resizer: one
+# when a result table is drawn, one while a column is dragged); tests/test_web_security.py finds both
+# texts in static/yasgui/yasgui.min.js, so an upgrade that changes them fails there and in the browser.
+YASGUI_STYLE_HASHES = ("'sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk='",
+                       "'sha256-c0O6TmFAkgpNbHxKAa1BrveWHHopjEtC47i0PzMudxg='")
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -75,15 +81,22 @@ class _StyleBlocks(HTMLParser):
             self._current.append(data)
 
 
+def style_hash(text: str) -> str:
+    """The CSP source that allows one `<style>` element with exactly this text."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
 def allow_inline_styles(html: str) -> None:
     """Let this response's page use its own `<style>` blocks (by hash), and no others."""
     parser = _StyleBlocks()
     parser.feed(html)
     parser.close()
-    hashes = g.setdefault("style_hashes", set())
-    for block in parser.blocks:
-        digest = base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode()
-        hashes.add(f"'sha256-{digest}'")
+    allow_style_hashes(*(style_hash(block) for block in parser.blocks))
+
+
+def allow_style_hashes(*sources: str) -> None:
+    """Let this response's page use the `<style>` elements with these hashes (`'sha256-...'`)."""
+    g.setdefault("style_hashes", set()).update(sources)
 
 
 def page_policy() -> str:

@@ -113,7 +113,7 @@ def bind(query: NamedQuery, args: dict, resolve_concept) -> dict:
             raise ParameterError(name, f"unknown parameter (this query takes: {', '.join(sorted(known)) or 'none'})")
     bound = {}
     for parameter in query.parameters:
-        value = args.get(parameter.name, parameter.default)
+        value = args.get(parameter.name) or parameter.default  # an empty value is no value
         if value in (None, ""):
             if parameter.required:
                 raise ParameterError(parameter.name, "is required")

@@ -34,10 +34,14 @@ def read_protocol_request():
         text = request.get_data(as_text=True)
         return text, request.args.getlist("default-graph-uri"), request.args.getlist("named-graph-uri")
     if content_type == "application/x-www-form-urlencoded":
+        if "query" in request.args:  # never silently one of two queries
+            raise QueryError(400, "A form POST gives its query in the body, not in the URL.")
         form = request.form
         if not form.get("query"):
             raise QueryError(400, "A POST needs a 'query' form field.")
-        return form["query"], form.getlist("default-graph-uri"), form.getlist("named-graph-uri")
+        # the dataset may be in the body (as the protocol says) or in the URL (as for a direct POST): both count
+        return (form["query"], request.args.getlist("default-graph-uri") + form.getlist("default-graph-uri"),
+                request.args.getlist("named-graph-uri") + form.getlist("named-graph-uri"))
     raise QueryError(415, "POST a query as application/sparql-query or application/x-www-form-urlencoded.")
 
 

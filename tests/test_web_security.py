@@ -100,7 +100,9 @@ def fetch(url: str, method: str = "GET", data: bytes | None = None, headers: dic
 
 
 def is_safe_link(value: str) -> bool:
-    """A link a page may carry: a path on this site (not "//host"), a fragment or query, or http(s)."""
+    """A link a page may carry: a path on this site (not "//host"), a fragment or query, or http(s).
+    Browsers read a backslash as a slash in web URLs, so "/\\host" is "//host" too."""
+    value = value.replace("\\", "/")
     parts = urllib.parse.urlsplit(value)
     if not parts.scheme:
         return not value.lstrip().startswith("//") and not parts.netloc
@@ -148,7 +150,8 @@ def site(server):
              "/search?q=Evil", "/search?q=Janssens", "/concept/M1.html", "/concept/M99.html", "/study/alpha-2015.html",
              "/claim/c9.html", "/case/evil-case.html", "/person/janssens-a.html", "/venue/journal-of-school-networks.html",
              "/study/janssens-peeters-2021.html", f"/graph/contribution/{entry_id}.html", "/graph/evidence.html",
-             "/ontology.html", "/sparql", "/no/such/page"]
+             "/ontology.html", "/sparql", "/no/such/page", "//evil.example/x", "/\\evil.example/x",
+             "/concept/\\evil.example/x.html", "/search?q=%2F%2Fevil.example"]
     pages = crawl(base, seeds)
     assert len(pages) > 30, sorted(pages)
     return pages

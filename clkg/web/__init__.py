@@ -60,6 +60,9 @@ def install_request_hooks(app: Flask) -> None:
     """The one place where every response is finished: errors, request ids, logging, security headers."""
     from clkg.web import linked_data, security
 
+    # Flask's app.logger is the "clkg.web" logger; asking for it gives it Flask's handler (the WSGI error stream)
+    app.logger.debug("request hooks installed")
+
     @app.errorhandler(QueryError)
     def query_error(error: QueryError):
         return error_response(error.status, error.message)
@@ -88,7 +91,7 @@ def install_request_hooks(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_fault(error: Exception):
         """A fault of ours: logged with everything needed to find it, answered without a traceback."""
-        log.error("request %s: %s %s failed: %s: %s", request_id(), request.method, request.path,
+        log.error("request %s: %s %r failed: %s: %s", request_id(), request.method, request.path,
                   type(error).__name__, error, exc_info=error, extra={"request_id": request_id()})
         g.fault_logged = True
         return error_response(500, f"Internal server error (request {request_id()}); it has been logged.")
@@ -103,7 +106,7 @@ def install_request_hooks(app: Flask) -> None:
             response.headers["Access-Control-Allow-Origin"] = "*"
         response.headers["X-Request-Id"] = request_id()
         if response.status_code >= 500 and not g.get("fault_logged"):
-            log.warning("request %s: %s %s answered %s", request_id(), request.method, request.path,
+            log.warning("request %s: %s %r answered %s", request_id(), request.method, request.path,
                         response.status_code, extra={"request_id": request_id()})
         return security.add_headers(response)
 

@@ -148,3 +148,15 @@ def test_form_post_takes_the_dataset_from_url_and_body_but_one_query(hostile_ser
     assert post_form(hostile_server, "default-graph-uri=true", f"query={count}")[0] == 400  # not an IRI
     status, body = post_form(hostile_server, "query=ASK%7B%7D", f"query={count}")
     assert status == 400 and "query" in body["error"]
+
+
+def test_conditional_reads_are_described_and_answered(spec, hostile_server):
+    operation = spec["paths"]["/api/queries/studies-for-concept"]["get"]
+    assert "304" in operation["responses"] and "ETag" in operation["responses"]["200"]["headers"]
+    assert "304" not in spec["paths"]["/api/entries"]["get"]["responses"]  # contributions are never cached
+    url = f"{hostile_server}/api/queries/studies-for-concept?concept=M1"
+    with urllib.request.urlopen(url, timeout=30) as first:
+        etag = first.headers["ETag"]
+    with pytest.raises(urllib.error.HTTPError) as again:
+        urllib.request.urlopen(urllib.request.Request(url, headers={"If-None-Match": etag}), timeout=30)
+    assert again.value.code == 304 and again.value.headers["X-Request-Id"]

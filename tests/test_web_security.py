@@ -190,12 +190,16 @@ def test_pages_run_no_inline_script_handler_or_style(site):
 
 def test_the_ontology_documentation_keeps_its_own_styles_by_hash(real_app):
     """pyLODE writes a <style> block into the documentation of the real ontology: allowed by its hash."""
-    response = real_app.test_client().get("/ontology.html")
+    client = real_app.test_client()
+    response = client.get("/ontology.html")
     page = Page(response.get_data(as_text=True))
     policy = response.headers["Content-Security-Policy"]
     assert page.style_blocks and not page.inline
     assert all(style_hash(block) in policy for block in page.style_blocks)
     assert "'unsafe-inline'" not in policy
+    again = client.get("/ontology.html")  # the same answer again (from the cache): the same policy
+    assert again.get_data() == response.get_data() and again.headers["Content-Security-Policy"] == policy
+    assert again.headers["X-Request-Id"] != response.headers["X-Request-Id"]
 
 
 def test_every_page_sends_the_page_policy(site):

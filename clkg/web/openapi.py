@@ -45,7 +45,8 @@ QUERY_INFO = {"type": "object", "required": ["name", "summary", "parameters", "u
 LANGUAGE = {"type": "string", "pattern": "^(?:[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a"
                                           "\\u2028\\u2029\\u202f\\u205f\\u3000]*(?:[Ee][Nn]|[Nn][Ll])|$)"}
 STATUS = {
-    200: "the answer", 201: "stored", 400: "a bad parameter, query or body; the message says what and where",
+    200: "the answer", 201: "stored", 304: "not changed since the ETag (If-None-Match) or date "
+    "(If-Modified-Since) the request gives: the store is still the same", 400: "a bad parameter, query or body; the message says what and where",
     401: "no token, or not a valid one", 403: "not allowed: updates and SERVICE, writes turned off, "
     "another contributor's entry", 404: "nothing by that name", 406: "the Accept header asks only for "
     "formats this answer cannot be given in", 409: "the contribution cannot be deleted now",
@@ -59,14 +60,14 @@ def describe(queries: dict, concepts: list[str], server_url: str) -> dict:
     """The OpenAPI document; `concepts`: every value a concept parameter accepts (codes, local names, IRIs)."""
     paths = {"/api/queries": {"get": operation(
         "listQueries", "The named queries: name, summary and parameters", {200: {"application/json": {
-            "type": "array", "items": {"$ref": REF + "schemas/QueryInfo"}}}}, tags=["named queries"])},
+            "type": "array", "items": {"$ref": REF + "schemas/QueryInfo"}}}}, tags=["named queries"], cached=True)},
              "/api/openapi.json": {"get": operation("openapi", "This description", {200: {"application/json": {
-                 "type": "object"}}}, tags=["named queries"])}}
+                 "type": "object"}}}, tags=["named queries"], cached=True)}}
     for query in queries.values():
         paths[f"/api/queries/{query.name}"] = {"get": operation(
             f"query-{query.name}", query.summary, {200: results_media(), 400: None, 406: None, 503: None},
             description=query.description, parameters=[parameter(p) for p in query.parameters],
-            tags=["named queries"])}
+            tags=["named queries"], cached=True)}
     paths["/sparql"] = sparql_operations()
     paths.update(entry_operations())
     return {
@@ -81,7 +82,9 @@ def describe(queries: dict, concepts: list[str], server_url: str) -> dict:
                         "QueryInfo": QUERY_INFO, "Concept": {"type": "string", "enum": sorted(set(concepts))}},
             "headers": {"X-Request-Id": {"description": "the request's id, as in the server's log",
                                          "schema": TEXT, "required": True},
-                        "Retry-After": {"description": "seconds to wait before trying again", "schema": TEXT}},
+                        "Retry-After": {"description": "seconds to wait before trying again", "schema": TEXT},
+                        "ETag": {"description": "the answer's validator, for If-None-Match", "schema": TEXT},
+                        "Last-Modified": {"description": "when the store last changed", "schema": TEXT}},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "a write token configured on the server"}},
         },
@@ -89,15 +92,22 @@ def describe(queries: dict, concepts: list[str], server_url: str) -> dict:
 
 
 def operation(operation_id: str, summary: str, answers: dict, *, description: str = "", parameters=(),
-              body: dict | None = None, secured: bool = False, tags=(), links: dict | None = None) -> dict:
+              body: dict | None = None, secured: bool = False, tags=(), links: dict | None = None,
+              cached: bool = False) -> dict:
     """One operation; `answers` maps a status to {media type: schema} (None: the error shapes);
-    `links` maps a status to the OpenAPI links of that response (what a client can do next)."""
+    `links` maps a status to the OpenAPI links of that response (what a client can do next); a `cached`
+    read carries validators and answers 304 to a request that still holds (clkg/web/caching.py)."""
     responses = {}
+    if cached:
+        answers = {**answers, 304: {}}
     for status, media in {**answers, 500: None}.items():
         content = media if media is not None else error_media()
         response = {"description": STATUS.get(status, ""), "headers": {"X-Request-Id": {"$ref": REF + "headers/X-Request-Id"}}}
         if status == 503:
             response["headers"]["Retry-After"] = {"$ref": REF + "headers/Retry-After"}
+        if cached and status in (200, 304):
+            response["headers"]["ETag"] = {"$ref": REF + "headers/ETag"}
+            response["headers"]["Last-Modified"] = {"$ref": REF + "headers/Last-Modified"}
         if status == 401:
             response["headers"]["WWW-Authenticate"] = {"schema": TEXT, "required": True}
         if links and status in links:
@@ -161,7 +171,7 @@ def sparql_operations() -> dict:
                     description="With `query`: the results in the format the Accept header asks for. Without: the "
                                 "service description (Turtle), or the query page for browsers.",
                     parameters=[{"name": "query", "in": "query", "required": False, "schema": query}] + graphs,
-                    tags=["SPARQL"])
+                    tags=["SPARQL"], cached=True)
     form = {"type": "object", "required": ["query"], "properties": {
         "query": query, "default-graph-uri": {"type": "array", "items": {"type": "string", "format": "iri"}},
         "named-graph-uri": {"type": "array", "items": {"type": "string", "format": "iri"}}}}

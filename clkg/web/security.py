@@ -110,5 +110,7 @@ def add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     is_page = response.mimetype in ("text/html", "application/xhtml+xml")
-    response.headers["Content-Security-Policy"] = page_policy() if is_page else DOCUMENT_POLICY
+    # kept when already there: an answer replayed from the cache (clkg/web/caching.py) has its own, with
+    # the style hashes its view allowed
+    response.headers.setdefault("Content-Security-Policy", page_policy() if is_page else DOCUMENT_POLICY)
     return response

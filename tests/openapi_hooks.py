@@ -9,6 +9,7 @@ already in the graph is a duplicate, which the server rightly refuses).
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pyoxigraph as ox
 import rdflib
@@ -40,17 +41,10 @@ sparql_queries = st.one_of(
     st.builds(lambda n: f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {n}", st.integers(0, 10_000)),
 )
 
-_ENTRY = """@prefix clo:  <https://w3id.org/clkg/ontology/> .
-@prefix clc:  <https://w3id.org/clkg/concept/> .
-@prefix cls:  <https://w3id.org/clkg/study/> .
-@prefix clm:  <https://w3id.org/clkg/claim/> .
-@prefix clp:  <https://w3id.org/clkg/person/> .
-@prefix bibo: <http://purl.org/ontology/bibo/> .
-@prefix cito: <http://purl.org/spar/cito/> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix foaf: <http://xmlns.com/foaf/0.1/> .
-@prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .
-
+# the prefixes of the valid example entry (clo, clc, cls, clm, clp, bibo, cito, dcterms, foaf, xsd, ...)
+_PREFIXES = "".join(line for line in (Path(__file__).parent / "entries" / "valid" / "study-and-claim.ttl")
+                    .read_text(encoding="utf-8").splitlines(keepends=True) if line.startswith("@prefix"))
+_ENTRY = _PREFIXES.replace("{", "{{").replace("}", "}}") + """
 cls:{slug}-{year} a clo:Study, bibo:Report ;
     dcterms:title {title}@en ; dcterms:issued "{year}"^^xsd:gYear ;
     bibo:authorList ( clp:{slug}-a ) ; dcterms:creator clp:{slug}-a ;

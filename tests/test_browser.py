@@ -122,4 +122,9 @@ def test_no_page_breaks_its_content_security_policy(page, server):
     page.wait_for_url("**/study/*.html")
     page.locator("table.claims a.muted").first.click()  # one of its claims
     page.wait_for_url("**/claim/*.html")
+    # a dump still downloads under the locked policy of data answers (default-src 'none'; sandbox)
+    page.goto(f"{server}/dataset.html")
+    with page.expect_download() as download:
+        page.locator("a[href$='/dumps/all.nq']").first.click()
+    assert download.value.suggested_filename == "all.nq" and download.value.failure() is None
     # the page fixture fails the test on any CSP violation the browser logged on these pages

@@ -85,7 +85,7 @@ def run_query(args, settings: Settings) -> int:
     try:
         if args.list:
             for named in service.queries.values():
-                params = " ".join(f"{p.name}={'<required>' if p.required else '[optional]'}" for p in named.parameters)
+                params = " ".join(f"{p.name}={'<required>' if p.must_be_given else '[optional]'}" for p in named.parameters)
                 print(f"{named.name} {params}\n    {named.summary}")
             return 0
         media_type = FORMATS[args.format]

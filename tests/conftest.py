@@ -121,19 +121,26 @@ HOSTILE_TOKEN = "hostile-suite-token"
 SERVE_COMMAND = [sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port"]
 
 
-@pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
-    """`clkg serve` (gunicorn) on the miniature graph, writes open to HOSTILE_TOKEN; yields its base URL.
-    One per test module, so that what one module does to it cannot hide a fault from another."""
-    data_dir = tmp_path_factory.mktemp("hostile")
-    dirs = {"ontology": [str(DATA / "ontology")], "evidence": [str(DATA / "evidence")],
+@contextlib.contextmanager
+def mini_server(data_dir: Path, extra_evidence: list[Path] = (), env: dict | None = None):
+    """`clkg serve` (gunicorn) on the miniature graph (plus `extra_evidence` folders of Turtle in the
+    evidence graph), writes open to HOSTILE_TOKEN, time limit 3 s; yields its base URL."""
+    dirs = {"ontology": [str(DATA / "ontology")], "evidence": [str(DATA / "evidence")] + [str(d) for d in extra_evidence],
             "illustrative": [str(DATA / "illustrative")]}
     env = {"CLKG_SOURCE_DIRS": json.dumps(dirs), "CLKG_WRITE_TOKEN": HOSTILE_TOKEN, "CLKG_QUERY_TIMEOUT": "3",
-           "CLKG_RESULT_LIMIT": "100000"}
+           "CLKG_RESULT_LIMIT": "100000", **(env or {})}
     build_env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), **env)
     subprocess.run([sys.executable, "-m", "clkg.cli", "build", "--no-reason"], env=build_env, cwd=config.ROOT,
                    check=True, capture_output=True)
     with live_server(SERVE_COMMAND, data_dir, env=env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """`clkg serve` (gunicorn) on the miniature graph, writes open to HOSTILE_TOKEN; yields its base URL.
+    One per test module, so that what one module does to it cannot hide a fault from another."""
+    with mini_server(tmp_path_factory.mktemp("hostile")) as base:
         yield base
 
 

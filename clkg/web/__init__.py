@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import atexit
+import time
+import uuid
 
-from flask import Flask, jsonify, request
+from flask import Flask, g, jsonify, make_response, request
 
-from clkg import store
+from clkg import caller, store
 from clkg.config import Settings
 from clkg.service import Service
 from clkg.sparql import QueryError
@@ -18,7 +20,7 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
         store.build(settings, reason=reason)
     app = Flask(__name__)
     app.config["CLKG"] = settings
-    app.extensions["clkg"] = service = Service(settings, pool_size=2)
+    app.extensions["clkg"] = service = Service(settings)
     atexit.register(service.close)
 
     from clkg.web import api, dataset, entries, i18n, linked_data, pages, sparql_endpoint
@@ -32,9 +34,27 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
                   pages):           # home, evidence map, search, listings
         app.register_blueprint(views.blueprint)
 
+    @app.before_request
+    def start_the_clock():
+        """The request's caller for the query pool: client, deadline from now (its arrival), socket."""
+        g.caller_token = caller.activate(request_caller(settings))
+
+    @app.teardown_request
+    def stop_the_clock(_error):
+        token = g.pop("caller_token", None)
+        if token is not None:
+            caller.deactivate(token)
+
+    @app.after_request
+    def tag_with_request_id(response):
+        response.headers["X-Request-Id"] = request_id()
+        return response
+
     @app.errorhandler(QueryError)
     def query_error(error: QueryError):
-        return error_response(error.status, error.message)
+        response = make_response(error_response(error.status, error.message))
+        response.headers.update(getattr(error, "headers", {}))  # Retry-After on a refusal for capacity
+        return response
 
     @app.errorhandler(404)
     def not_found(_error):
@@ -61,6 +81,24 @@ def error_response(status: int, message: str):
     if best == "application/json" or request.path.startswith("/api/"):
         return jsonify({"error": message, "status": status}), status
     return message + "\n", status, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def request_id() -> str:
+    """This request's id (in the X-Request-Id response header and in the logs)."""
+    if "request_id" not in g:
+        g.request_id = uuid.uuid4().hex[:16]
+    return g.request_id
+
+
+def request_caller(settings: Settings) -> caller.Caller:
+    """Who sent this request (clkg/caller.py): the client's address (X-Forwarded-For only from a trusted
+    proxy), the deadline of its queries (the time limit from now), its id, and the client's socket as the
+    server exposes it (gunicorn, werkzeug's server; none under a test client: no cancellation there)."""
+    address = caller.client_address(request.remote_addr, request.headers.getlist("X-Forwarded-For"),
+                                    settings.trusted_proxies)
+    connection = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    return caller.Caller(client=address, deadline=time.monotonic() + settings.query_timeout,
+                         request_id=request_id(), connection=connection)
 
 
 def service() -> Service:

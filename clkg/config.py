@@ -18,6 +18,7 @@
 | CLKG_QUERY_QUEUE     | 4 x the workers                           | requests that may wait for a worker, all clients together |
 | CLKG_QUERY_QUEUE_PER_CLIENT | a quarter of the queue (at least 2) | requests one client may have waiting     |
 | CLKG_TRUSTED_PROXIES | (none: X-Forwarded-For is ignored)        | addresses or networks of reverse proxies whose X-Forwarded-For names the client |
+| CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
 """
 from __future__ import annotations
 
@@ -27,8 +28,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
-CANONICAL_BASE = "https://w3id.org/clkg/"
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 
@@ -59,6 +61,7 @@ class Settings:
     query_queue: int = 0             # 0: 4 x the workers
     query_queue_per_client: int = 0  # 0: a quarter of the queue
     trusted_proxies: tuple = ()      # ip_network objects whose X-Forwarded-For is believed
+    cache_mb: int = 64
     source_dirs: dict = field(default_factory=lambda: {
         "ontology": [ROOT / "ontology"],
         "evidence": [ROOT / "kg" / "evidence"],
@@ -108,6 +111,7 @@ class Settings:
             query_queue=_env("CLKG_QUERY_QUEUE", 0),
             query_queue_per_client=_env("CLKG_QUERY_QUEUE_PER_CLIENT", 0),
             trusted_proxies=parse_networks(os.environ.get("CLKG_TRUSTED_PROXIES", "")),
+            cache_mb=_env("CLKG_CACHE_MB", 64),
         )
 
     def graph_iri(self, name: str) -> str:

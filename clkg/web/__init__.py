@@ -8,6 +8,7 @@ import uuid
 from flask import Flask, g, jsonify, make_response, request
 
 from clkg import caller, store
+from clkg.web import caching
 from clkg.config import Settings
 from clkg.service import Service
 from clkg.sparql import QueryError
@@ -20,6 +21,7 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
         store.build(settings, reason=reason)
     app = Flask(__name__)
     app.config["CLKG"] = settings
+    caching.install(app, settings, settings.cache_mb * 1024 * 1024)  # first: its after_request hook runs last
     app.extensions["clkg"] = service = Service(settings)
     atexit.register(service.close)
 

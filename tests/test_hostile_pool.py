@@ -17,9 +17,9 @@ import pytest
 from conftest import DEV_SERVER_COMMAND, assert_alive, hostile_server_process, store_digest
 
 # pinned, so that what the tests expect does not depend on the machine's CPUs: 2 workers, one query at once
-# per client, 4 requests waiting in all, 2 per client
+# per client, 4 requests waiting in all, 2 per client; no answer cache, so that every `ASK {}` needs a worker
 HOSTILE_SERVER_ENV = {"CLKG_QUERY_WORKERS": "2", "CLKG_QUERY_PER_CLIENT": "1", "CLKG_QUERY_QUEUE": "4",
-                      "CLKG_QUERY_QUEUE_PER_CLIENT": "2"}
+                      "CLKG_QUERY_QUEUE_PER_CLIENT": "2", "CLKG_CACHE_MB": "0"}
 TIME_LIMIT = 3.0  # the hostile server's CLKG_QUERY_TIMEOUT
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 

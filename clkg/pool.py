@@ -91,9 +91,9 @@ class QueryPool:
         caller = caller or current() or Caller()
         deadline = deadline_of(caller, self.timeout)
         worker = self.fair.acquire(caller.client, deadline, caller.gone)
-        if caller.gone():  # it left while this request waited: do not start the query at all
+        if caller.gone() or time.monotonic() >= deadline:  # do not start a query that cannot be answered
             self.fair.release(caller.client, worker)
-            raise ClientGone()
+            raise ClientGone() if caller.gone() else self._time_limit()
         try:
             reply = self._ask(worker, request, deadline, caller)
         except _Stop as stop:
@@ -119,9 +119,7 @@ class QueryPool:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _Stop("time limit", QueryError(
-                    503, f"The query was stopped after the time limit of {self.timeout:g} s "
-                         "(counted from the request's arrival)."))
+                raise _Stop("time limit", self._time_limit())
             waitables = [worker.connection] + ([watch] if watch is not None else [])
             wait = remaining if watch is not None or caller.connection is None else min(remaining, POLL)
             ready = mp.connection.wait(waitables, timeout=wait)
@@ -134,6 +132,10 @@ class QueryPool:
                 if caller.gone():
                     raise _Stop("client gone", ClientGone())
                 watch = None
+
+    def _time_limit(self) -> QueryError:
+        return QueryError(503, f"The query was stopped after the time limit of {self.timeout:g} s "
+                               "(counted from the request's arrival).")
 
     @staticmethod
     def _crashed(worker: _Worker) -> _Stop:

@@ -233,6 +233,16 @@ def test_a_query_past_its_deadline_is_killed_logged_and_replaced(pool, caplog):
     assert set(pool.pids) != set(before) and answers(pool)
 
 
+def test_a_request_past_its_deadline_starts_no_query(pool, caplog):
+    """A page whose earlier queries used up the request's time gets a 503, and no worker is killed for it."""
+    before = pool.pids
+    caplog.set_level(logging.WARNING, logger="clkg.pool")
+    with pytest.raises(QueryError) as late:
+        pool.run(query("ASK {}"), Caller(deadline=time.monotonic() - 0.1, request_id="req-late"))
+    assert late.value.status == 503 and "time limit" in late.value.message
+    assert pool.pids == before and "req-late" not in caplog.text and answers(pool)
+
+
 def test_a_query_whose_client_left_is_killed_at_once(pool, caplog):
     caplog.set_level(logging.WARNING, logger="clkg.pool")
     ours, theirs = socket.socketpair()

@@ -25,10 +25,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from clkg import store  # noqa: E402
 from clkg.config import Settings  # noqa: E402
+from load_bench import start_server, stop  # noqa: E402  (bench/ is on the path when run as a script)
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 LIGHT = {
@@ -155,25 +152,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
 
 
-def start_server(data_dir: Path, dirs: dict) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT), CLKG_CACHE_MB="0",
-               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
-    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{base}/api/queries", timeout=2).read()
-            return process, base
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not start")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=20, help="length of each phase")
@@ -181,12 +159,12 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = Settings.from_env()
-    data_dir = Path(tempfile.mkdtemp(prefix="clkg-hardening-bench-"))
     dirs = {"ontology": [ROOT / "ontology"], "evidence": [ROOT / "kg" / "evidence"]}
-    settings.data_dir, settings.source_dirs = data_dir, dirs
+    settings.data_dir, settings.source_dirs = Path(tempfile.mkdtemp(prefix="clkg-hardening-bench-")), dirs
     store.build(settings, reason=False)
     entry = large_entry(args.studies)
-    process, base = start_server(data_dir, dirs)
+    process, base = start_server(settings, dirs, {"CLKG_CACHE_MB": "0", "CLKG_QUERY_TIMEOUT": str(settings.query_timeout),
+                                                  "CLKG_RESULT_LIMIT": str(settings.result_limit)})
     try:
         status, seconds = request(base, "POST", "/api/validate", entry, {"Content-Type": "text/turtle"}, "127.0.0.3")
         print(f"server: {settings.query_workers} query workers, {settings.query_per_client} per client, "
@@ -212,8 +190,7 @@ def main() -> None:
             print(f"{phase}: background answers " + "; ".join(
                 f"{len(a)} ({', '.join(f'{s}: {a.count(s)}' for s in sorted(set(a)))})" for a in background), flush=True)
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        stop(process)
 
     print(f"\n{'phase':<30} {'request':<12} {'n':>5} {'median ms':>10} {'p99 ms':>9} {'not 200':>8} {'p99/idle':>9}")
     for phase, kinds in report.items():

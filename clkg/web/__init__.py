@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import atexit
 import logging
+import time
 import uuid
 
 from flask import Flask, Response, g, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from clkg import store
+from clkg import caller, store
 from clkg.web import caching
 from clkg.config import Settings
 from clkg.service import Service
@@ -25,7 +26,7 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
     app = Flask(__name__)
     app.config["CLKG"] = settings
     caching.install(app, settings, settings.cache_mb * 1024 * 1024)  # first: its after_request hook runs last
-    app.extensions["clkg"] = service = Service(settings, pool_size=2)
+    app.extensions["clkg"] = service = Service(settings)
     atexit.register(service.close)
 
     from clkg.web import api, dataset, entries, i18n, linked_data, pages, sparql_endpoint
@@ -38,6 +39,17 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
                   dataset,          # /.well-known/void and /dumps
                   pages):           # home, evidence map, search, listings
         app.register_blueprint(views.blueprint)
+
+    @app.before_request
+    def start_the_clock():
+        """The request's caller for the query pool: client, deadline from now (its arrival), socket."""
+        g.caller_token = caller.activate(request_caller(settings))
+
+    @app.teardown_request
+    def stop_the_clock(_error):
+        token = g.pop("caller_token", None)
+        if token is not None:
+            caller.deactivate(token)
 
     install_request_hooks(app)
     return app
@@ -69,7 +81,9 @@ def install_request_hooks(app: Flask) -> None:
 
     @app.errorhandler(QueryError)
     def query_error(error: QueryError):
-        return error_response(error.status, error.message)
+        response = error_response(error.status, error.message)
+        response.headers.update(getattr(error, "headers", {}))  # Retry-After on a refusal for capacity
+        return response
 
     @app.errorhandler(404)
     def not_found(_error):
@@ -128,6 +142,17 @@ def error_response(status: int, message: str) -> Response:
         response = Response(message + "\n", content_type="text/plain; charset=utf-8")
     response.status_code = status
     return response
+
+
+def request_caller(settings: Settings) -> caller.Caller:
+    """Who sent this request (clkg/caller.py): the client's address (X-Forwarded-For only from a trusted
+    proxy), the deadline of its queries (the time limit from now), its id, and the client's socket as the
+    server exposes it (gunicorn, werkzeug's server; none under a test client: no cancellation there)."""
+    address = caller.client_address(request.remote_addr, request.headers.getlist("X-Forwarded-For"),
+                                    settings.trusted_proxies)
+    connection = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
+    return caller.Caller(client=address, deadline=time.monotonic() + settings.query_timeout,
+                         request_id=request_id(), connection=connection)
 
 
 def service() -> Service:

@@ -9,12 +9,12 @@ class Service:
     """What the web app and the command line share: the settings, the worker pool, the named queries."""
 
     def __init__(self, settings, pool_size: int = 2):
-        from clkg import config, namedqueries, store
+        from clkg import namedqueries, resources, store
 
         self.settings = settings
         self.pool = QueryPool(str(store.store_path(settings)), size=pool_size, timeout=settings.query_timeout)
-        self.queries = namedqueries.load_all(config.ROOT / "queries", settings.base_iri)
-        self._resolve = namedqueries.parse(config.ROOT / "queries" / "internal" / "resolve-concept.rq",
+        self.queries = namedqueries.load_all(resources.queries(), settings.base_iri)
+        self._resolve = namedqueries.parse(resources.internal_query("resolve-concept"),
                                            settings.base_iri).text
         self._generation = store.generation
 

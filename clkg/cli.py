@@ -8,8 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from clkg import store
-from clkg.config import Settings
+from clkg import resources, store
+from clkg.config import Settings, SettingError
 
 FORMATS = {"table": "application/sparql-results+json", "json": "application/sparql-results+json",
            "csv": "text/csv", "tsv": "text/tab-separated-values"}
@@ -59,13 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8)
 
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
     handlers = {"build": build_store, "query": run_query, "serve": serve_app, "validate": validate_entries,
                 "ingest": ingest_entries, "delete": delete_entries, "import-case": import_case}
     try:
-        return handlers[args.command](args, settings)
+        return handlers[args.command](args, Settings.from_env())
+    except SettingError as error:
+        print(f"clkg: {error}", file=sys.stderr)
+        return 2
     except store.BuildError as error:
         print(f"clkg: cannot build the store: {error}", file=sys.stderr)
+    except resources.ResourceError as error:
+        print(f"clkg: the installation is broken: {error}", file=sys.stderr)
     return 1
 
 
@@ -282,28 +286,16 @@ def delete_entries(args, settings: Settings) -> int:
 
 
 def serve_app(args, settings: Settings) -> int:
-    """Production serving: gunicorn, one process (it owns the store), threads for concurrency."""
-    from gunicorn.app.base import BaseApplication
-
-    from clkg.web import create_app
+    """`clkg serve`: gunicorn on the configured (or given) address; see clkg.server."""
+    from clkg import server
 
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
-    store.build(settings, progress=True)
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", int(settings.query_timeout * 4 + 30))
-
-        def load(self):
-            return create_app(settings)
-
-    Server().run()
-    return 0
+    try:
+        return server.serve(settings, threads=args.threads)
+    except server.StartupError as error:
+        print(f"clkg: cannot start the server: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

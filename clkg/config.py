@@ -13,6 +13,7 @@
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
+| CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
 """
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clkg import resources
+from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
 
 # The source checkout this module runs from: where the tests, the benchmarks and `../shared` (the
 # report's text) are. Nothing the product reads at run time is found through it: see clkg.resources.
 ROOT = Path(__file__).resolve().parent.parent
-CANONICAL_BASE = "https://w3id.org/clkg/"
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 
@@ -52,6 +53,7 @@ class Settings:
     result_limit: int = 10000
     write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
     max_body: int = 2 * 1024 * 1024
+    cache_mb: int = 64
     source_dirs: dict = field(default_factory=resources.source_dirs)
 
     @classmethod
@@ -72,6 +74,7 @@ class Settings:
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
             write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
+            cache_mb=_env("CLKG_CACHE_MB", 64),
         )
 
     def graph_iri(self, name: str) -> str:

@@ -92,7 +92,8 @@ def start_server(settings: Settings, dirs: dict, extra_env: dict) -> tuple[subpr
         port = sock.getsockname()[1]
     env = dict(os.environ, CLKG_DATA_DIR=str(settings.data_dir), CLKG_QUERY_TIMEOUT="120",
                CLKG_RESULT_LIMIT="1000000", PYTHONPATH=str(ROOT),
-               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}), **extra_env)
+               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
+    env.update(extra_env)  # may override the defaults above
     process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                                env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from clkg import resources, store
-from clkg.config import Settings, SettingError
+from clkg.config import Settings
 
 FORMATS = {"table": "application/sparql-results+json", "json": "application/sparql-results+json",
            "csv": "text/csv", "tsv": "text/tab-separated-values"}
@@ -56,16 +56,19 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the web app with gunicorn (127.0.0.1 by default)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--threads", type=int, default=None,
+                       help="web threads (default: query workers + waiting queue + 4, from the settings)")
 
     args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # SettingError and the other settings' checks
+        print(f"clkg: bad setting: {error}", file=sys.stderr)
+        return 2
     handlers = {"build": build_store, "query": run_query, "serve": serve_app, "validate": validate_entries,
                 "ingest": ingest_entries, "delete": delete_entries, "import-case": import_case}
     try:
-        return handlers[args.command](args, Settings.from_env())
-    except SettingError as error:
-        print(f"clkg: {error}", file=sys.stderr)
-        return 2
+        return handlers[args.command](args, settings)
     except store.BuildError as error:
         print(f"clkg: cannot build the store: {error}", file=sys.stderr)
     except resources.ResourceError as error:
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_store(args, settings: Settings) -> int:
     rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
-    print("store rebuilt" if rebuilt else "store is up to date", f"({store.store_path(settings)})")
+    print("store rebuilt" if rebuilt else "store is up to date", f"({store.current_store(settings.data_dir)})")
     return 0
 
 
@@ -89,7 +92,7 @@ def run_query(args, settings: Settings) -> int:
     try:
         if args.list:
             for named in service.queries.values():
-                params = " ".join(f"{p.name}={'<required>' if p.required else '[optional]'}" for p in named.parameters)
+                params = " ".join(f"{p.name}={'<required>' if p.must_be_given else '[optional]'}" for p in named.parameters)
                 print(f"{named.name} {params}\n    {named.summary}")
             return 0
         media_type = FORMATS[args.format]
@@ -267,6 +270,7 @@ def delete_entries(args, settings: Settings) -> int:
     """`clkg delete ID...` (or --list): the local store's contributions."""
     from clkg import contributions
 
+    store.recover(settings)  # an interrupted write settled before the list is read
     if args.list:
         for item in contributions.list_all(settings):
             print(f"{item.id}  {item.generated_at}  {item.contributor}  {' '.join(item.entries)}")
@@ -292,7 +296,7 @@ def serve_app(args, settings: Settings) -> int:
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
     try:
-        return server.serve(settings, threads=args.threads)
+        return server.serve(settings, threads=args.threads or settings.web_threads)
     except server.StartupError as error:
         print(f"clkg: cannot start the server: {error}", file=sys.stderr)
         return 1

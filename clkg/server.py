@@ -13,7 +13,7 @@ import os
 import sys
 
 from clkg import resources, store
-from clkg.config import Settings, SettingError
+from clkg.config import Settings
 from clkg.web import create_app
 
 __all__ = ["StartupError", "create_app", "main", "prepare", "serve"]
@@ -45,8 +45,13 @@ def prepare(settings: Settings, *, progress: bool = True):
         raise StartupError(f"the web app cannot be made: {type(error).__name__}: {error}") from error
 
 
-def serve(settings: Settings, *, threads: int = 8) -> int:
-    """Production serving: gunicorn, one worker process (it owns the store), threads for concurrency."""
+def serve(settings: Settings, *, threads: int | None = None) -> int:
+    """Production serving: gunicorn, one process, threads for concurrency. One process, because it owns
+    the store's writes and the query pool whose per-client limits must see every request; the CPU work
+    of queries is in the pool's worker processes (CLKG_QUERY_WORKERS, one per CPU by default). Threads:
+    one per running and per waiting query and some to spare (Settings.web_threads), so that the pool, not
+    gunicorn's own unbounded backlog of requests, decides who waits."""
+    threads = threads or settings.web_threads
     from gunicorn.app.base import BaseApplication
 
     prepare(settings).extensions["clkg"].close()  # everything that can fail, before a port is opened
@@ -85,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         settings.host, settings.port = args.host or settings.host, args.port or settings.port
         app = prepare(settings)
-    except (SettingError, store.BuildError, resources.ResourceError, StartupError) as error:
+    except (ValueError, store.BuildError, resources.ResourceError, StartupError) as error:  # ValueError: settings
         print(f"clkg: cannot start the server: {error}", file=sys.stderr)
         return 1
     app.run(host=settings.host, port=settings.port, threaded=True)

@@ -173,9 +173,7 @@ def evaluate(store: ox.Store, request: dict) -> tuple[bytes, str]:
 
 def serve(connection, store_dir: str) -> None:
     """The query worker's loop: open the store read-only, answer requests until told to stop."""
-    from pathlib import Path
-
-    from clkg.store import lock
+    from clkg.store import open_reader
 
     store, opened_generation = None, None
     while True:
@@ -185,8 +183,7 @@ def serve(connection, store_dir: str) -> None:
         try:
             if store is None or request["generation"] != opened_generation:
                 store, opened_generation = None, None
-                with lock(Path(store_dir).parent, shared=True):  # never while a writer has the store open
-                    store = ox.Store.read_only(store_dir)
+                store = open_reader(store_dir)  # never while a writer has the store open, never half swapped
                 opened_generation = request["generation"]
             connection.send(("ok",) + evaluate(store, request))
         except QueryError as error:

@@ -35,13 +35,6 @@ def mini_app(tmp_path_factory):
 
     settings = mini_settings(tmp_path_factory.mktemp("mini"), query_timeout=1.5, result_limit=50)
     app = create_app(settings, reason=False)
-    # a query worker's start (its imports) counts against the first query's time limit: let both start
-    # under a generous limit, so that the tests' short one is about queries, not a loaded machine
-    pool = app.extensions["clkg"].pool
-    pool.timeout = 120
-    for n in range(2):  # one query per worker (distinct, so that no answer comes from a cache)
-        assert app.test_client().get("/sparql", query_string={"query": f"ASK {{ FILTER({n} = {n}) }}"}).status_code == 200
-    pool.timeout = settings.query_timeout
     yield app
     app.extensions["clkg"].close()
 
@@ -129,19 +122,32 @@ HOSTILE_TOKEN = "hostile-suite-token"
 SERVE_COMMAND = [sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port"]
 
 
-@pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
-    """`clkg serve` (gunicorn) on the miniature graph, writes open to HOSTILE_TOKEN; yields its base URL.
-    One per test module, so that what one module does to it cannot hide a fault from another."""
-    data_dir = tmp_path_factory.mktemp("hostile")
-    dirs = {"ontology": [str(DATA / "ontology")], "evidence": [str(DATA / "evidence")],
+DEV_SERVER_COMMAND = [sys.executable, str(config.ROOT / "server.py"), "--host", "127.0.0.1", "--port"]
+
+
+@contextlib.contextmanager
+def mini_server(data_dir: Path, extra_evidence: list[Path] = (), env: dict | None = None,
+                command: list[str] = SERVE_COMMAND):
+    """A server process (`clkg serve`, gunicorn, by default) on the miniature graph built in `data_dir` (plus
+    `extra_evidence` folders of Turtle in the evidence graph), writes open to HOSTILE_TOKEN, a 3 s time
+    limit; `env` adds or overrides settings. Yields its base URL."""
+    dirs = {"ontology": [str(DATA / "ontology")], "evidence": [str(DATA / "evidence")] + [str(d) for d in extra_evidence],
             "illustrative": [str(DATA / "illustrative")]}
     env = {"CLKG_SOURCE_DIRS": json.dumps(dirs), "CLKG_WRITE_TOKEN": HOSTILE_TOKEN, "CLKG_QUERY_TIMEOUT": "3",
-           "CLKG_RESULT_LIMIT": "100000"}
+           "CLKG_RESULT_LIMIT": "100000", **(env or {})}
     build_env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), **env)
     subprocess.run([sys.executable, "-m", "clkg.cli", "build", "--no-reason"], env=build_env, cwd=config.ROOT,
                    check=True, capture_output=True)
-    with live_server(SERVE_COMMAND, data_dir, env=env) as base:
+    with live_server(command, data_dir, env=env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def hostile_server(request, tmp_path_factory):
+    """`clkg serve` (gunicorn) on the miniature graph, writes open to HOSTILE_TOKEN; yields its base URL.
+    One per test module, so that what one module does to it cannot hide a fault from another. A module
+    may pin settings for its server in a dict `HOSTILE_SERVER_ENV`."""
+    with mini_server(tmp_path_factory.mktemp("hostile"), env=getattr(request.module, "HOSTILE_SERVER_ENV", {})) as base:
         yield base
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from clkg.sparql import QueryError
-from clkg.web import service
+from clkg.web import security, service
 
 blueprint = Blueprint("sparql", __name__)
 PROTOCOL_PARAMS = {"query", "default-graph-uri", "named-graph-uri"}
@@ -34,10 +34,14 @@ def read_protocol_request():
         text = request.get_data(as_text=True)
         return text, request.args.getlist("default-graph-uri"), request.args.getlist("named-graph-uri")
     if content_type == "application/x-www-form-urlencoded":
+        if "query" in request.args:  # never silently one of two queries
+            raise QueryError(400, "A form POST gives its query in the body, not in the URL.")
         form = request.form
         if not form.get("query"):
             raise QueryError(400, "A POST needs a 'query' form field.")
-        return form["query"], form.getlist("default-graph-uri"), form.getlist("named-graph-uri")
+        # the dataset may be in the body (as the protocol says) or in the URL (as for a direct POST): both count
+        return (form["query"], request.args.getlist("default-graph-uri") + form.getlist("default-graph-uri"),
+                request.args.getlist("named-graph-uri") + form.getlist("named-graph-uri"))
     raise QueryError(415, "POST a query as application/sparql-query or application/x-www-form-urlencoded.")
 
 
@@ -48,6 +52,7 @@ def describe_service():
     if best == "text/html":
         queries = service().queries
         examples = {q.name: q.text for q in queries.values()}
+        security.allow_style_hashes(*security.YASGUI_STYLE_HASHES)
         return render_template("query.html", queries=queries.values(), examples=examples)
     body = render_template("service-description.ttl", endpoint=request.base_url, settings=settings,
                            graphs=["ontology", "evidence", "illustrative", "inferred"])

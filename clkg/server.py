@@ -1,10 +1,10 @@
 """Starting the web server: `serve()` (gunicorn, what `clkg serve` runs) and `main()`, the development
 server (`python -m clkg.server`, or `python server.py` in a checkout), both on `clkg.web.create_app`.
 
-A server that cannot start says why and exits non-zero: the packaged files are checked, the store is
-built and asked `ASK {}`, and one app is made before gunicorn starts, so a bad setting, a broken source
-file or a missing resource stops the command with a message; a gunicorn worker that still fails to
-boot ends the master with it.
+A server that cannot start says why and exits non-zero: the packaged files and queries are checked and
+the store is built and asked `ASK {}` before gunicorn starts, so a bad setting, a broken source file or
+a missing resource stops the command with a message; a gunicorn worker whose app still cannot be made
+ends the master with it (gunicorn's boot error, exit code 3).
 """
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ import argparse
 import os
 import sys
 
-from clkg import resources, store
+from clkg import namedqueries, resources, store
 from clkg.config import Settings
 from clkg.web import create_app
 
-__all__ = ["StartupError", "create_app", "main", "prepare", "serve"]
+__all__ = ["StartupError", "check", "create_app", "main", "prepare", "serve"]
 
 WORKER_BOOT_ERROR = 3  # gunicorn's exit code for a worker that failed to boot: its master then halts
 
@@ -25,11 +25,17 @@ class StartupError(RuntimeError):
     """The app cannot be made or cannot answer: the message says why."""
 
 
-def prepare(settings: Settings, *, progress: bool = True):
-    """Check the packaged files, build the store if a source changed, open it and ask it `ASK {}`, and
-    make the app; returns the app (its query workers running) or raises ResourceError, BuildError or
-    StartupError."""
+def check(settings: Settings, *, progress: bool = True) -> None:
+    """What can fail before serving, without starting query workers (a gunicorn master must not: its
+    worker would inherit the pool's process machinery): the packaged files are there, every query file
+    parses, the store is built if a source changed, and it opens and answers `ASK {}`. Raises
+    ResourceError, BuildError or StartupError."""
     resources.check()
+    for path in sorted(resources.queries().rglob("*.rq")):
+        try:
+            namedqueries.parse(path, settings.base_iri)
+        except (OSError, ValueError) as error:
+            raise StartupError(f"{path}: {error}") from error
     store.build(settings, progress=progress)
     try:
         reader = store.open_read_only(settings)
@@ -37,8 +43,13 @@ def prepare(settings: Settings, *, progress: bool = True):
         del reader
     except OSError as error:
         raise StartupError(f"the store at {store.store_path(settings)} cannot be read: {error}") from error
-    if answered is not True:
+    if not answered:
         raise StartupError(f"the store at {store.store_path(settings)} does not answer ASK {{}}")
+
+
+def prepare(settings: Settings, *, progress: bool = True):
+    """`check()`, then make the app (its query workers running) in this process."""
+    check(settings, progress=progress)
     try:
         return create_app(settings, build=False)
     except Exception as error:  # whatever stops the factory is reported, not shown as a traceback
@@ -54,7 +65,7 @@ def serve(settings: Settings, *, threads: int | None = None) -> int:
     threads = threads or settings.web_threads
     from gunicorn.app.base import BaseApplication
 
-    prepare(settings).extensions["clkg"].close()  # everything that can fail, before a port is opened
+    check(settings)  # what can fail, before a port is opened
 
     class Server(BaseApplication):
         def load_config(self):

@@ -62,8 +62,8 @@ def test_a_turtle_syntax_error_is_named_with_its_line(command, tmp_path, broken_
 
 
 def test_a_gunicorn_worker_that_cannot_boot_stops_the_master(tmp_path):
-    """The app is checked before gunicorn starts; should a worker still fail (here the factory is made to
-    fail after that check, in the worker only), the master stops with gunicorn's boot error instead of
+    """What can fail is checked before gunicorn starts; should a worker's app still fail (here the factory,
+    which only the worker calls, is made to fail), the master stops with gunicorn's boot error instead of
     starting the worker again and again while accepting connections that are never answered."""
     script = tmp_path / "serve_with_failing_worker.py"
     script.write_text(textwrap.dedent("""
@@ -71,17 +71,11 @@ def test_a_gunicorn_worker_that_cannot_boot_stops_the_master(tmp_path):
         from clkg import server
         from clkg.config import Settings
 
-        checked = server.prepare
-
-        def prepare(settings, **options):
-            app = checked(settings, **options)
-            def fail(*args, **kwargs):
-                raise RuntimeError("the worker's app cannot be made")
-            server.create_app = fail  # from here on, in the worker only
-            return app
+        def fail(*args, **kwargs):
+            raise RuntimeError("the worker's app cannot be made")
 
         if __name__ == "__main__":
-            server.prepare = prepare
+            server.create_app = fail
             settings = Settings.from_env()
             settings.port = int(sys.argv[-1])
             sys.exit(server.serve(settings, threads=2))

@@ -4,7 +4,8 @@ Why: the ontology IRI https://w3id.org/clkg/ontology answers browsers with a rea
 machines with Turtle. pyLODE's OntPub profile documents classes and properties; it cannot draw nested
 OWL class expressions (it crashes on "A and (B or C)") and it does not list SKOS concepts, so the
 graph is first prepared for it (`documentation_view`): every anonymous class expression is replaced by
-a line of Manchester syntax, and the concept scheme is appended as a section of its own.
+a line of Manchester syntax, and the concept scheme is appended as a section of its own. A deployment
+under another base IRI gets its own IRIs: the graph is rebased (clkg.iris) before anything is drawn.
 """
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from clkg import turtle, vocab
+from clkg.iris import Rebaser
 
-CLO = Namespace(vocab.CLO)
-ONTOLOGY_IRI = URIRef(vocab.ONTOLOGY)
 STRUCTURAL = (RDFS.subClassOf, OWL.equivalentClass, OWL.disjointWith, RDFS.domain, RDFS.range)
 WORDS = {RDFS.subClassOf: "Subclass of", OWL.equivalentClass: "Equivalent to", OWL.disjointWith: "Disjoint with",
          RDFS.domain: "Domain", RDFS.range: "Range"}
@@ -96,12 +96,14 @@ def _strip(text: str) -> str:
     return text[1:-1] if text.startswith("(") and text.endswith(")") else text
 
 
-def documentation_view(graph: Graph) -> Graph:
-    """A copy of `graph` that pyLODE can render: class expressions become skos:note lines."""
+def documentation_view(graph: Graph, rebaser: Rebaser = Rebaser()) -> Graph:
+    """A copy of `graph` (written under `rebaser`'s base) that pyLODE can render: class expressions
+    become skos:note lines."""
+    ontology_iri = URIRef(rebaser.out(vocab.ONTOLOGY))
     view = Graph()
     for prefix, namespace in graph.namespaces():
         view.bind(prefix, namespace)
-    view.bind("clo", CLO)
+    view.bind("clo", Namespace(rebaser.out(vocab.CLO)))
     for triple in graph:
         view.add(triple)
     notes = []
@@ -114,7 +116,7 @@ def documentation_view(graph: Graph) -> Graph:
         view.add((subject, SKOS.note, Literal(text, lang="en")))
     for node in graph.subjects(RDF.type, OWL.AllDisjointClasses):
         members = [_name(graph, m) for m in graph.items(graph.value(node, OWL.members))]
-        view.add((ONTOLOGY_IRI, SKOS.note, Literal("Pairwise disjoint: " + ", ".join(members), lang="en")))
+        view.add((ontology_iri, SKOS.note, Literal("Pairwise disjoint: " + ", ".join(members), lang="en")))
     # pyLODE copies every rdfs:label and skos:definition into dcterms:title/description; one title
     # per term reads better, so the English label is the title and the Dutch one stays a label.
     for subject in set(view.subjects(RDF.type, OWL.Class)) | {s for t in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty) for s in view.subjects(RDF.type, t)}:
@@ -124,9 +126,9 @@ def documentation_view(graph: Graph) -> Graph:
                 for o in list(view.objects(subject, RDFS.label)):
                     view.remove((subject, RDFS.label, o))
                 view.add((subject, RDFS.label, english[0]))
-    for title in list(view.objects(ONTOLOGY_IRI, DCTERMS.title)):
+    for title in list(view.objects(ontology_iri, DCTERMS.title)):
         if getattr(title, "language", None) != "en":
-            view.remove((ONTOLOGY_IRI, DCTERMS.title, title))
+            view.remove((ontology_iri, DCTERMS.title, title))
     # Concepts are documented in their own section (see concepts_html), not as pyLODE entities.
     for concept in set(view.subjects(RDF.type, SKOS.Concept)) | set(view.subjects(RDF.type, SKOS.ConceptScheme)):
         view.remove((concept, None, None))
@@ -173,14 +175,41 @@ def concepts_html(graph: Graph) -> str:
             "codes (skos:notation) in front.</p><ul>" + "".join(entry(t, frozenset()) for t in tops) + "</ul></div>")
 
 
-def ontology_html(paths) -> str:
-    """HTML documentation of the ontology in `paths` (clkg.ttl, optionally concepts.ttl), via pyLODE."""
-    graph = turtle.load(paths)
+def rebased(graph: Graph, rebaser: Rebaser) -> Graph:
+    """`graph` with the project's IRIs under `rebaser`'s base: every IRI, every namespace binding, and
+    every literal that is itself an IRI (such as vann:preferredNamespaceUri)."""
+    if rebaser.identity:
+        return graph
+    out = Graph()
+    for prefix, namespace in graph.namespaces():
+        out.bind(prefix, Namespace(rebaser.out(str(namespace))), override=True, replace=True)
+    for triple in graph:
+        out.add(tuple(_rebased_term(term, rebaser) for term in triple))
+    return out
+
+
+def _rebased_term(term, rebaser: Rebaser):
+    if isinstance(term, URIRef):
+        return URIRef(rebaser.out(str(term)))
+    if isinstance(term, Literal):
+        text = str(term) if not any(character.isspace() for character in str(term)) else None
+        datatype = str(term.datatype) if term.datatype is not None else None
+        if (text and rebaser.out(text) != text) or (datatype and rebaser.out(datatype) != datatype):
+            return Literal(rebaser.out(text) if text else str(term), lang=term.language,
+                           datatype=URIRef(rebaser.out(datatype)) if datatype else None)
+    return term
+
+
+def ontology_html(paths, base: str = vocab.CANONICAL_BASE) -> str:
+    """HTML documentation of the ontology in `paths` (clkg.ttl, optionally concepts.ttl), via pyLODE,
+    with the project's IRIs under `base` (the deployment's base IRI)."""
+    rebaser = Rebaser(base)
+    graph = rebased(turtle.load(paths), rebaser)
     if (None, RDF.type, OWL.Ontology) not in graph:
         raise DocumentationError(f"no owl:Ontology in {', '.join(str(p) for p in paths)}")
     try:
         pylode = _import_pylode()
-        page = pylode.OntPub(documentation_view(graph)).make_html(include_css=True)
+        page = pylode.OntPub(documentation_view(graph, rebaser)).make_html(include_css=True)
     except Exception as error:  # pyLODE raises many kinds of errors on input it cannot draw
         raise DocumentationError(f"pyLODE could not document the ontology: {type(error).__name__}: {error}") from error
     section = concepts_html(graph)

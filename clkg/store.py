@@ -41,6 +41,7 @@ import os
 import shutil
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -412,3 +413,41 @@ def generation(settings: Settings) -> str:
     """Changes whenever the store is rebuilt or written, so readers know to reopen it."""
     stamp_file = Path(settings.data_dir) / FINGERPRINT
     return stamp_file.read_text() if stamp_file.is_file() else ""
+
+
+@dataclass(frozen=True)
+class GenerationInfo:
+    """What a reader needs to know of the store's state, without knowing how the store keeps it."""
+
+    token: str             # short; changes with every build and every write
+    built: float | None    # when the store was built (seconds since the epoch), None if unknown
+    changed: float         # when the generation began (a build or a write), 0.0 before any build
+
+
+def generation_info(settings: Settings) -> GenerationInfo:
+    """The current generation: its token, build time and the time it began (read from one open file,
+    so that the three agree even while a writer replaces it)."""
+    try:
+        with open(Path(settings.data_dir) / FINGERPRINT, "rb") as handle:
+            changed = os.fstat(handle.fileno()).st_mtime
+            text = handle.read().decode("utf-8")
+    except FileNotFoundError:
+        text, changed = "", 0.0
+    try:
+        built = json.loads(text).get("built") if text else None
+    except (ValueError, AttributeError):
+        built = None
+    token = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return GenerationInfo(token, built if isinstance(built, (int, float)) else None, changed)
+
+
+def named_graph_quads(settings: Settings, graph_iri: str | None = None) -> list[ox.Quad]:
+    """The quads of one named graph, or of every named graph (None), read from the current store; no
+    time or size limit (a dump is meant to pass the query limits)."""
+    source = open_read_only(settings)
+    try:
+        graph = None if graph_iri is None else ox.NamedNode(graph_iri)
+        return [quad for quad in source.quads_for_pattern(None, None, None, graph)
+                if not isinstance(quad.graph_name, ox.DefaultGraph)]
+    finally:
+        del source

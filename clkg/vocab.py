@@ -43,6 +43,8 @@ SCHEMA = "https://schema.org/"
 QB = "http://purl.org/linked-data/cube#"
 
 RDF_TYPE = RDF + "type"
+# the members of clo:Polarity (local names under CLO), in the order the pages show them
+POLARITIES = ("supports", "nuances", "contradicts")
 
 # the prefixes written in Turtle documents and used to show IRIs compactly
 PREFIXES = {

@@ -386,12 +386,12 @@ def test_a_namespace_leads_to_its_listing(ld):
 
 
 def test_links_to_foreign_iris_never_run_script(ld_app):
-    from clkg.web import linked_data
+    from clkg.web import links
 
     with ld_app.test_request_context("/"):
-        assert linked_data.href("javascript:alert(1)") is None  # shown as text, never a link
-        assert linked_data.href("https://doi.org/10.1/x") == "https://doi.org/10.1/x"
-        assert linked_data.href(BASE + "study/alpha-2015") == "/study/alpha-2015"
+        assert links.href("javascript:alert(1)") is None  # shown as text, never a link
+        assert links.href("https://doi.org/10.1/x") == "https://doi.org/10.1/x"
+        assert links.href(BASE + "study/alpha-2015") == "/study/alpha-2015"
 
 
 def test_contribution_graphs_with_a_slash_in_their_name(ld):

@@ -1,19 +1,25 @@
-"""The Flask application: `create_app()` wires the store, the query pool and the blueprints."""
+"""The Flask application: `create_app()` wires the store, the query pool and the blueprints.
+
+The views live in modules of their own and never import this package: what they need of the app is in
+`context` (settings, service, request id), the shape of errors in `errors`.
+"""
 from __future__ import annotations
 
 import atexit
 import logging
 import time
-import uuid
 
-from flask import Flask, Response, g, has_request_context, jsonify, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
 from clkg import caller, store
-from clkg.web import caching
 from clkg.config import Settings
 from clkg.service import Service
 from clkg.sparql import QueryError
+from clkg.web import (api, caching, dataset, dumps, entries, errors, i18n, pages, resource, security,
+                      sparql_endpoint)
+from clkg.web.context import request_id
+from clkg.web.errors import error_response
 
 
 def create_app(settings: Settings | None = None, *, build: bool = True, reason: bool | None = None) -> Flask:
@@ -29,14 +35,13 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
     app.extensions["clkg"] = service = Service(settings)
     atexit.register(service.close)
 
-    from clkg.web import api, dataset, entries, i18n, linked_data, pages, sparql_endpoint
-
     for views in (sparql_endpoint,  # /sparql: the SPARQL 1.1 protocol, service description, query page
                   api,              # /api/queries: the named competency questions
                   entries,          # /api/validate, /api/entries: validation and contributions
                   i18n,             # the interface language (en/nl)
-                  linked_data,      # every minted IRI: 303 to HTML, Turtle, JSON-LD, N-Triples, RDF/XML
-                  dataset,          # /.well-known/void and /dumps
+                  resource,         # every minted IRI: 303 to HTML, Turtle, JSON-LD, N-Triples, RDF/XML
+                  dataset,          # /.well-known/void
+                  dumps,            # /dumps: the whole dataset and each graph, in four formats
                   pages):           # home, evidence map, search, listings
         app.register_blueprint(views.blueprint)
 
@@ -56,26 +61,10 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
 
 
 log = logging.getLogger("clkg.web")
-REQUEST_ID_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-REQUEST_ID_LENGTH = 64
-
-
-def request_id() -> str:
-    """The id of the current request: the caller's X-Request-Id when it is short and plain (1-64 of
-    letters, digits, `-_.`), so that a proxy's id can be followed through the logs, else a new one."""
-    if not has_request_context():
-        return "-"
-    if "request_id" not in g:
-        given = request.headers.get("X-Request-Id", "")
-        plain = 0 < len(given) <= REQUEST_ID_LENGTH and set(given) <= REQUEST_ID_CHARACTERS
-        g.request_id = given if plain else uuid.uuid4().hex
-    return g.request_id
 
 
 def install_request_hooks(app: Flask) -> None:
     """The one place where every response is finished: errors, request ids, logging, security headers."""
-    from clkg.web import linked_data, security
-
     # Flask's app.logger is the "clkg.web" logger; asking for it gives it Flask's handler (the WSGI error stream)
     app.logger.debug("request hooks installed")
 
@@ -89,7 +78,7 @@ def install_request_hooks(app: Flask) -> None:
     def not_found(_error):
         if request.path.startswith("/api/"):
             return error_response(404, f"Nothing is published at {request.path}.")
-        return linked_data.not_found()  # the helpful page for browsers, text or JSON otherwise
+        return errors.not_found()  # the helpful page for browsers, text or JSON otherwise
 
     @app.errorhandler(405)
     def not_allowed(error):
@@ -129,21 +118,6 @@ def install_request_hooks(app: Flask) -> None:
         return security.add_headers(response)
 
 
-def error_response(status: int, message: str) -> Response:
-    """Errors answer JSON to machines and plain text otherwise; never a traceback. Server faults (5xx)
-    carry the request id, so that a report can be matched with the log."""
-    best = request.accept_mimetypes.best_match(["application/json", "text/plain", "text/html"])
-    if best == "application/json" or request.path.startswith("/api/"):
-        body = {"error": message, "status": status}
-        if status >= 500:
-            body["request_id"] = request_id()
-        response = jsonify(body)
-    else:
-        response = Response(message + "\n", content_type="text/plain; charset=utf-8")
-    response.status_code = status
-    return response
-
-
 def request_caller(settings: Settings) -> caller.Caller:
     """Who sent this request (clkg/caller.py): the client's address (X-Forwarded-For only from a trusted
     proxy), the deadline of its queries (the time limit from now), its id, and the client's socket as the
@@ -153,9 +127,3 @@ def request_caller(settings: Settings) -> caller.Caller:
     connection = request.environ.get("gunicorn.socket") or request.environ.get("werkzeug.socket")
     return caller.Caller(client=address, deadline=time.monotonic() + settings.query_timeout,
                          request_id=request_id(), connection=connection)
-
-
-def service() -> Service:
-    from flask import current_app
-
-    return current_app.extensions["clkg"]

@@ -7,7 +7,8 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from clkg import namedqueries, resources
 from clkg.sparql import QueryError
-from clkg.web import openapi, service
+from clkg.web import openapi
+from clkg.web.context import service
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
 

@@ -19,7 +19,6 @@ import threading
 from collections import OrderedDict
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from pathlib import Path
 
 from flask import Flask, Response, g, request
 
@@ -65,19 +64,15 @@ class ResponseCache:
 
 
 class Generation:
-    """The store's generation as a short token, and the time it began (the stamp file's change time).
+    """The store's generation as a short token, and the time it began (`store.generation_info`).
     Read at every request: a write in another process must be seen by the very next request."""
 
     def __init__(self, settings):
         self.settings = settings
 
     def current(self) -> tuple[str, float]:
-        stamp = Path(self.settings.data_dir) / store.FINGERPRINT
-        try:
-            modified = stamp.stat().st_mtime
-        except OSError:
-            modified = 0.0
-        return hashlib.sha256(store.generation(self.settings).encode()).hexdigest()[:16], modified
+        info = store.generation_info(self.settings)
+        return info.token, info.changed
 
 
 def _cacheable_request() -> bool:

@@ -1,5 +1,6 @@
-"""The page of a school case (clo:Case): its school, focus group, partnership table, observations, how they
-compare with the literature, and its network map drawn as an inline SVG picture.
+"""The page of a school case (clo:Case) and of its parts (`/case/...`): its school, focus group,
+partnership table, observations, how they compare with the literature, and its network map drawn as an
+inline SVG picture.
 
 The data comes from page queries (queries/pages/case-*.rq) and the named query case-vs-literature. The
 picture is laid out here with networkx (spring layout, fixed seed, so a map always looks the same) and
@@ -10,12 +11,13 @@ an informal tie is dashed.
 """
 from __future__ import annotations
 
-import json
-
 import networkx as nx
+from flask import render_template
 
-from clkg.web import service
-from clkg.web import linked_data as ld
+from clkg import vocab
+from clkg.web.links import local_name, rebase
+from clkg.web.pagequeries import as_bool, iri, named, select
+from clkg.web.rdfviews import incoming
 
 INTERNAL_COLOUR = "#2471a3"
 POSITION_COLOURS = {"core": "#c0392b", "anchoring": "#7d3c98", "framing": "#d68910", "context": "#717d7e",
@@ -64,14 +66,14 @@ def network_picture(actors: list[dict], ties: list[dict], labels, *, width: int 
     for row in actors:
         node = str(row["actor"])
         x, y = place(node)
-        internal = ld.as_bool(row.get("internal"))
+        internal = as_bool(row.get("internal"))
         position = str(row.get("position") or "")
         centrality = _number(row.get("degreeCentrality"))
         label = str(row.get("label") or labels(node))
         nodes.append({
             "id": node, "x": x, "y": y, "r": round(7 + 16 * min(max(centrality, 0.0), 1.0), 1),
             "fill": INTERNAL_COLOUR if internal else POSITION_COLOURS.get(position, POSITION_COLOURS[""]),
-            "internal": internal, "position": position, "broker": ld.as_bool(row.get("broker")),
+            "internal": internal, "position": position, "broker": as_bool(row.get("broker")),
             "label": label if len(label) <= 28 else label[:27] + "…",
             "full_label": label, "anchor": "start" if x >= width / 2 else "end",
             "degree": row.get("degree"), "betweenness": row.get("betweenness"), "closeness": row.get("closeness"),
@@ -125,7 +127,7 @@ def partnership_table(rows: list[dict], labels) -> list[dict]:
         attribute = row.get("attribute")
         if not attribute:
             continue
-        name = ld.local_name(attribute)
+        name = local_name(attribute)
         value = row.get("value")
         if value is None or name not in entry:
             continue
@@ -141,29 +143,45 @@ def partnership_table(rows: list[dict], labels) -> list[dict]:
 
 def literature_comparison(resource: str, labels) -> list[dict]:
     """The rows of the named query case-vs-literature for this case."""
-    body, _ = service().run_named("case-vs-literature", {"case": resource},
-                                  media_type="application/sparql-results+json")
-    rows = [{k: ld.Value.of(v) for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
+    rows = named("case-vs-literature", {"case": resource})
     for row in rows:
         if row.get("concept"):
             labels.add_pair(row["concept"], row.get("label"), None, row.get("code"))
     return rows
 
 
+def render(context: dict) -> str:
+    """A case's page, or the page of one of its parts (a partnership, an actor, a tie...)."""
+    resource, labels, description = context["resource"], context["L"], context["d"]
+    context["observations"] = [_with_label(row, "concept", labels)
+                               for row in select("case-observations", resource=iri(resource))]
+    if rebase(vocab.CLO + "Case") in description.types():  # a case, not one of its parts
+        context["case"] = case_context(resource, labels)
+    context["incoming"] = incoming(resource, labels)
+    return render_template("resource-case.html", **context)
+
+
+def _with_label(row: dict, var: str, labels) -> dict:
+    row = dict(row)
+    if row.get(var):
+        labels.add_pair(row[var], row.get("labelEn"), row.get("labelNl"), row.get("code"))
+    return row
+
+
 def case_context(resource: str, labels) -> dict:
     """Everything the page of a clo:Case shows besides its plain description."""
-    school = ld.select("case-school", resource=ld.iri(resource))
-    informants = ld.select("case-informants", resource=ld.iri(resource))
+    school = select("case-school", resource=iri(resource))
+    informants = select("case-informants", resource=iri(resource))
     by_role: dict[str, list] = {}
     for row in informants:
         by_role.setdefault(str(row.get("role") or ""), []).append(row)
-    actors = ld.select("case-actors", resource=ld.iri(resource))
+    actors = select("case-actors", resource=iri(resource))
     for row in actors:
         labels.add_pair(row["actor"], row.get("label"), None)
         if row.get("kind"):
             labels.add_pair(row["kind"], row.get("kindEn"), row.get("kindNl"))
-    ties = ld.select("case-ties", resource=ld.iri(resource))
-    partnerships = partnership_table(ld.select("case-partnerships", resource=ld.iri(resource)), labels)
+    ties = select("case-ties", resource=iri(resource))
+    partnerships = partnership_table(select("case-partnerships", resource=iri(resource)), labels)
     for entry in partnerships:
         if entry["label"]:
             labels.add_pair(entry["iri"], entry["label"], None)

@@ -20,7 +20,8 @@ from flask import Blueprint, current_app, jsonify, make_response, request
 
 from clkg import contributions, validation
 from clkg.validation import EntryError
-from clkg.web import error_response, service
+from clkg.web.context import service
+from clkg.web.errors import error_response
 
 blueprint = Blueprint("entries", __name__, url_prefix="/api")
 

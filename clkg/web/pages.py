@@ -3,18 +3,20 @@ concepts, studies, claims, cases and graphs. Server-rendered with Jinja; every q
 in `queries/pages/` (or a named query), run through the service's worker pool."""
 from __future__ import annotations
 
-import json
 import math
 import re
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
-from clkg.web import i18n, service
-from clkg.web import linked_data as ld
+from clkg import vocab
+from clkg.web import i18n
+from clkg.web.context import service
+from clkg.web.graphstats import statistics
+from clkg.web.labels import Labels, natural_key
+from clkg.web.pagequeries import as_int, literal, named, select
 
 blueprint = Blueprint("pages", __name__)
 
-POLARITIES = ("supports", "nuances", "contradicts")
 HEAT_STEPS = 10  # shades of the heatmap: static/site.css has a class heat-1 ... heat-10 (and heat-0)
 GROUPS = ("motive", "condition", "outcome")
 LEVELS = ("STU", "TEA", "SCH")
@@ -35,10 +37,10 @@ def void_alternates() -> list[dict]:
 @blueprint.get("/")
 def home():
     lang = i18n.language()
-    rows = ld.select("counts")
-    counts = {k: ld.as_int(v) for k, v in (rows[0] if rows else {}).items()}
+    rows = select("counts")
+    counts = {k: as_int(v) for k, v in (rows[0] if rows else {}).items()}
     coded = coded_concepts()
-    labels = ld.Labels(lang)
+    labels = Labels(lang)
     for item in coded.values():
         labels.add_pair(item["concept"], item.get("labelEn"), item.get("labelNl"), item["code"])
     ways = {
@@ -50,11 +52,11 @@ def home():
 
 
 def coded_concepts() -> dict[str, dict]:
-    return {str(row["code"]): row for row in ld.select("coded-concepts")}
+    return {str(row["code"]): row for row in select("coded-concepts")}
 
 
 def _codes(coded: dict, pattern: str) -> list[str]:
-    codes = sorted((code for code in coded if re.fullmatch(pattern, code)), key=ld.natural_key)
+    codes = sorted((code for code in coded if re.fullmatch(pattern, code)), key=natural_key)
     return [str(coded[code]["concept"]) for code in codes]
 
 
@@ -73,26 +75,25 @@ def evidence_map():
             body, media_type = service().run_named("evidence-map", {}, media_type="application/sparql-results+json")
             return Response(body, content_type=f"{media_type}; charset=utf-8", headers={"Vary": "Accept"})
     lang = i18n.language()
-    body, _ = service().run_named("evidence-map", {}, media_type="application/sparql-results+json")
-    rows = [{k: ld.Value.of(v) for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
+    rows = named("evidence-map")
     coded = coded_concepts()
-    labels = ld.Labels(lang)
+    labels = Labels(lang)
     for item in coded.values():
         labels.add_pair(item["concept"], item.get("labelEn"), item.get("labelNl"), item["code"])
-    columns = POLARITIES + ("studies",)
+    columns = vocab.POLARITIES + ("studies",)
     # One scale for the three polarities (so that a single nuance does not look like a dozen support),
     # another for the totals.
-    polarity_max = max([ld.as_int(r.get(c)) for r in rows for c in POLARITIES] + [1])
-    maxima = {c: polarity_max for c in POLARITIES} | {"studies": max([ld.as_int(r.get("studies")) for r in rows] + [1])}
+    polarity_max = max([as_int(r.get(c)) for r in rows for c in vocab.POLARITIES] + [1])
+    maxima = {c: polarity_max for c in vocab.POLARITIES} | {"studies": max([as_int(r.get("studies")) for r in rows] + [1])}
     groups = {g: [] for g in GROUPS}
     for row in rows:
         cells = [heat_cell(row, column, maxima[column], labels) for column in columns]
         groups.setdefault(str(row.get("group")), []).append({"concept": str(row["concept"]), "code": str(row["code"]),
                                                              "cells": cells})
     for items in groups.values():
-        items.sort(key=lambda item: ld.natural_key(item["code"]))
+        items.sort(key=lambda item: natural_key(item["code"]))
     by_code = {item["code"]: item for items in groups.values() for item in items}
-    outcome_max = max([ld.as_int(r.get("studies")) for r in rows if str(r.get("group")) == "outcome"] + [1])
+    outcome_max = max([as_int(r.get("studies")) for r in rows if str(r.get("group")) == "outcome"] + [1])
     matrix = []
     for level in LEVELS:
         line = []
@@ -109,10 +110,10 @@ def evidence_map():
                            value_types=value_types, alternates=alternates, maxima=maxima)
 
 
-def heat_cell(row: dict, column: str, maximum: int, labels: ld.Labels) -> dict:
+def heat_cell(row: dict, column: str, maximum: int, labels: Labels) -> dict:
     """One cell of the heatmap: count, a shade (step 0-10 of the column's maximum; the colours are the
     `heat-*` classes of static/site.css), link to the evidence."""
-    count = ld.as_int(row.get(column))
+    count = as_int(row.get(column))
     step = math.ceil(HEAT_STEPS * count / maximum) if count and maximum else 0
     anchor = "evidence" if column == "studies" else f"evidence-{column}"
     concept = str(row["concept"])
@@ -135,13 +136,13 @@ def search():
     q = " ".join(request.args.get("q", "").split())[:200]
     results = {"concept": [], "study": [], "person": []}
     if q:
-        for row in ld.select("search", q=ld.literal(q)):
+        for row in select("search", q=literal(q)):
             results.setdefault(str(row["kind"]), []).append(row)
-    labels = ld.Labels(lang)
+    labels = Labels(lang)
     for row in results["concept"]:
         labels.add_pair(row["resource"], row.get("en"), row.get("nl"), row.get("notation"))
     for items in results.values():
-        items.sort(key=lambda r: (ld.as_int(r.get("score")), ld.natural_key(r.get("notation") or r.get("cited")
+        items.sort(key=lambda r: (as_int(r.get("score")), natural_key(r.get("notation") or r.get("cited")
                                                                              or r.get("personName") or r.get("matched") or "")))
     wants_json = request.args.get("format") == "json" or (
         request.headers.get("Accept") and request.accept_mimetypes.best_match(["text/html", "application/json"])
@@ -159,14 +160,14 @@ def _query(q: str, **extra) -> str:
     return urlencode({"q": q, **extra})
 
 
-def _search_json(kind: str, row: dict, labels: ld.Labels) -> dict:
+def _search_json(kind: str, row: dict, labels: Labels) -> dict:
     item = {"iri": str(row["resource"]), "kind": kind, "matched": str(row.get("matched", ""))}
     if kind == "concept":
         item.update(code=row.get("notation"), label=labels(row["resource"]))
     elif kind == "study":
         item.update(citation=row.get("cited"), title=row.get("studyTitle"))
     else:
-        item.update(name=row.get("personName"), works=ld.as_int(row.get("works")))
+        item.update(name=row.get("personName"), works=as_int(row.get("works")))
     return item
 
 
@@ -174,13 +175,13 @@ def _search_json(kind: str, row: dict, labels: ld.Labels) -> dict:
 @blueprint.get("/concepts")
 def concepts():
     lang = i18n.language()
-    labels = ld.Labels(lang)
+    labels = Labels(lang)
     nodes, children = {}, {}
-    for row in ld.select("concept-list"):
+    for row in select("concept-list"):
         concept = str(row["concept"])
         labels.add_pair(concept, row.get("labelEn"), row.get("labelNl"), row.get("notation"))
         parents = [p for p in str(row.get("broader") or "").split() if p]
-        nodes[concept] = {"iri": concept, "code": row.get("notation"), "claims": ld.as_int(row.get("claims")),
+        nodes[concept] = {"iri": concept, "code": row.get("notation"), "claims": as_int(row.get("claims")),
                           "parents": parents, "section": str(row.get("section") or "")}
     for concept, node in nodes.items():
         for parent in node["parents"]:
@@ -188,8 +189,8 @@ def concepts():
                 children.setdefault(parent, []).append(concept)
     def key(iri):  # in the order of the report: by the defining section, then by code or label
         section = nodes[iri]["section"]
-        return ([(0, 0, "")] if section in ("", "intro") else ld.natural_key(section),
-                ld.natural_key(labels.code(iri) or labels(iri)))
+        return ([(0, 0, "")] if section in ("", "intro") else natural_key(section),
+                natural_key(labels.code(iri) or labels(iri)))
 
     tops = sorted((c for c, n in nodes.items() if not any(p in nodes for p in n["parents"])), key=key)
     tree = [_subtree(top, nodes, children, key, frozenset()) for top in tops]
@@ -209,7 +210,7 @@ def _subtree(concept, nodes, children, key, path) -> dict:
 
 @blueprint.get("/studies")
 def studies():
-    rows = ld.select("study-list")
+    rows = select("study-list")
     root = request.script_root
     alternates = [alt("JSON (SPARQL results)", f"{root}/api/queries/studies", "application/sparql-results+json"),
                   alt("Turtle (evidence graph dump)", f"{root}/dumps/evidence.ttl", "text/turtle")]
@@ -219,11 +220,11 @@ def studies():
 @blueprint.get("/claims")
 def claims():
     lang = i18n.language()
-    sections = sorted(ld.select("claim-sections"), key=lambda r: ld.natural_key(r["section"]))
+    sections = sorted(select("claim-sections"), key=lambda r: natural_key(r["section"]))
     section = request.args.get("section", "").strip()
-    rows, labels = [], ld.Labels(lang)
+    rows, labels = [], Labels(lang)
     if section:
-        rows = ld.select("claim-list", section=ld.literal(section))
+        rows = select("claim-list", section=literal(section))
         for row in rows:
             if row.get("concept"):
                 labels.add_pair(row["concept"], row.get("labelEn"), row.get("labelNl"), row.get("code"))
@@ -236,7 +237,7 @@ def claims():
 
 @blueprint.get("/cases")
 def cases():
-    rows = ld.select("case-list")
+    rows = select("case-list")
     root = request.script_root
     alternates = [alt("Turtle (illustrative graph dump)", f"{root}/dumps/illustrative.ttl", "text/turtle")]
     return render_template("cases.html", cases=rows, alternates=alternates)
@@ -244,8 +245,7 @@ def cases():
 
 @blueprint.get("/graphs")
 def graphs():
-    from clkg.web import dataset
-    return render_template("graphs.html", stats=dataset.statistics(), alternates=void_alternates())
+    return render_template("graphs.html", stats=statistics(), alternates=void_alternates())
 
 
 @blueprint.get("/favicon.ico")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from clkg.sparql import QueryError
-from clkg.web import security, service
+from clkg.web import security
+from clkg.web.context import service
 
 blueprint = Blueprint("sparql", __name__)
 PROTOCOL_PARAMS = {"query", "default-graph-uri", "named-graph-uri"}

@@ -13,6 +13,11 @@
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
+| CLKG_MAX_TRIPLES     | 5000                                      | most triples one entry may hold          |
+| CLKG_MAX_DEPTH       | 50                                        | deepest nesting of blank nodes in an entry (JSON-LD and RDF/XML nesting follow) |
+| CLKG_VALIDATION_TIMEOUT | 10                                     | seconds reading and validating one entry may take (its own process) |
+| CLKG_VALIDATION_MEMORY  | 512                                    | megabytes that process may add to what it starts with |
+| CLKG_VALIDATION_WORKERS | 2                                      | entries read or validated at the same time (more: 503) |
 """
 from __future__ import annotations
 
@@ -43,6 +48,11 @@ class Settings:
     result_limit: int = 10000
     write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
     max_body: int = 2 * 1024 * 1024
+    max_triples: int = 5000
+    max_depth: int = 50
+    validation_timeout: float = 10.0
+    validation_memory: int = 512  # MB
+    validation_workers: int = 2
     source_dirs: dict = field(default_factory=lambda: {
         "ontology": [ROOT / "ontology"],
         "evidence": [ROOT / "kg" / "evidence"],
@@ -68,6 +78,11 @@ class Settings:
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
             write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
+            max_triples=_env("CLKG_MAX_TRIPLES", 5000),
+            max_depth=_env("CLKG_MAX_DEPTH", 50),
+            validation_timeout=_env("CLKG_VALIDATION_TIMEOUT", 10.0),
+            validation_memory=_env("CLKG_VALIDATION_MEMORY", 512),
+            validation_workers=_env("CLKG_VALIDATION_WORKERS", 2),
         )
 
     def graph_iri(self, name: str) -> str:

@@ -42,8 +42,9 @@ class WorkerFault(RuntimeError):
 
 
 # --- in the worker process ---------------------------------------------------------------------------
-def _limit_resources(memory_mb: int, seconds: float) -> None:
-    """Cap this process: its address space at what it has now plus `memory_mb`, its CPU time."""
+def _limit_resources(memory_mb: int, seconds: float) -> int:
+    """Cap this process: its address space at what it has now plus `memory_mb`, its CPU time. Returns
+    the cap (bytes)."""
     with open("/proc/self/statm") as statm:
         now = int(statm.read().split()[0]) * resource.getpagesize()
     cap = now + memory_mb * 1024 * 1024
@@ -51,6 +52,15 @@ def _limit_resources(memory_mb: int, seconds: float) -> None:
     cpu = math.ceil(seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     os.nice(NICENESS)
+    return cap
+
+
+def _near_cap(cap: int) -> bool:
+    """Whether this process came close to its address-space cap (a failed allocation surfaces as
+    MemoryError, or in C code as another error)."""
+    with open("/proc/self/status") as status:
+        peak = next((int(line.split()[1]) * 1024 for line in status if line.startswith("VmPeak:")), 0)
+    return peak > cap - 32 * 1024 * 1024
 
 
 def _job_read(data: bytes, media_type: str, settings) -> list:
@@ -81,18 +91,20 @@ JOBS = {"read": _job_read, "validate": _job_validate, "check": _job_check}
 
 def _work(connection, job: str, args: tuple, memory_mb: int, seconds: float) -> None:
     """The worker process: one job, one reply, then exit."""
+    cap = None
     try:
-        _limit_resources(memory_mb, seconds)
+        cap = _limit_resources(memory_mb, seconds)
         connection.send(("ok", JOBS[job](*args)))
     except EntryError as error:
         connection.send(("refused", error.status, error.message, error.headers))
-    except MemoryError:
-        connection.send(("refused", 413, f"Reading and validating the entry needs more memory than the limit of "
-                                         f"{memory_mb} MB (CLKG_VALIDATION_MEMORY): send a smaller entry.", {}))
     except RecursionError:
         connection.send(("refused", 400, "The entry is nested too deeply to be validated.", {}))
-    except BaseException as error:  # a fault of ours: told to the web process, which logs and answers 500
-        connection.send(("fault", f"{type(error).__name__}: {error}"))
+    except BaseException as error:
+        if isinstance(error, MemoryError) or (cap is not None and _near_cap(cap)):
+            connection.send(("refused", 413, "Reading and validating the entry needs more memory than the limit of "
+                                             f"{memory_mb} MB (CLKG_VALIDATION_MEMORY): send a smaller entry.", {}))
+        else:  # a fault of ours: told to the web process, which logs it and answers 500
+            connection.send(("fault", f"{type(error).__name__}: {error}"))
     finally:
         connection.close()
 

@@ -161,14 +161,14 @@ class Result:
 
 @dataclass
 class Report:
-    """The results on an entry. `graph` is the SHACL report graph; a report sent from the validation
-    process carries `turtle` (that graph serialised, when asked for) instead, see `detached`."""
+    """The results on an entry. The SHACL report graph restricted to them is made only when asked for
+    (`to_turtle`); a report sent from a validation process carries that Turtle, or none (`detached`)."""
 
     results: list
-    graph: rdflib.Graph | None = field(repr=False)
     shapes_version: str = ""
     source: str | None = None
     turtle: bytes | None = field(default=None, repr=False)
+    shacl: tuple | None = field(default=None, repr=False)  # (pyshacl's report graph, the results kept)
 
     @property
     def violations(self) -> list:
@@ -195,13 +195,13 @@ class Report:
     def to_turtle(self) -> bytes:
         """The SHACL validation report itself (the entry's blank nodes as blank nodes again)."""
         if self.turtle is None:
-            self.turtle = self.graph.serialize(format="turtle").encode("utf-8")
+            graph = _entry_report_graph(*self.shacl, self.conforms)
+            self.turtle = graph.serialize(format="turtle").encode("utf-8")
         return self.turtle
 
     def detached(self, with_turtle: bool) -> "Report":
-        """The report without its rdflib graph (Turtle kept if asked), to send to another process."""
-        return Report(self.results, None, self.shapes_version, self.source,
-                      self.to_turtle() if with_turtle else None)
+        """The report without pyshacl's graph (its Turtle if asked for), to send to another process."""
+        return Report(self.results, self.shapes_version, self.source, self.to_turtle() if with_turtle else None)
 
     def to_text(self, lang: str = "en") -> str:
         """For people: grouped by entry, then by node and field."""
@@ -298,9 +298,7 @@ def build_report(report_graph: rdflib.Graph, entry: list, shapes_version_: str, 
     order = {"violation": 0, "warning": 1, "info": 2}
     results.sort(key=lambda r: (r.entry_kind, r.entry, r.focus_node != r.entry, r.focus_node, r.field_name or "",
                                 order[r.severity], r.message("en"), r.value or ""))
-    report = Report(results, None, shapes_version_, source)
-    report.graph = _entry_report_graph(report_graph, kept, report.conforms)
-    return report
+    return Report(results, shapes_version_, source, shacl=(report_graph, kept))
 
 
 def _entry_report_graph(graph: rdflib.Graph, results: list, conforms: bool) -> rdflib.Graph:

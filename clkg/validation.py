@@ -87,9 +87,9 @@ def run_shacl(data_graph: rdflib.Graph, shapes: rdflib.Graph, *,
     no imports. `allow_warnings` lets warnings (and infos) keep `sh:conforms` true, which is how the
     product reports; the W3C suite runs with SHACL's own rule (any result means false).
 
-    One run at a time: rdflib's SPARQL parser (pyparsing) is not thread-safe, and the threads of a
-    server would otherwise parse the constraints' queries at the same moment. A run is CPU-bound Python
-    (the GIL serialises it anyway) and takes a few tens of milliseconds for an entry."""
+    One run at a time per process: rdflib's SPARQL parser (pyparsing) is not thread-safe. The web app
+    runs each validation in a worker process of its own (clkg/entryworker.py), so this lock is never
+    held across requests there; a run takes a few tens of milliseconds for an ordinary entry."""
     import pyshacl
 
     with _shacl_lock:
@@ -105,7 +105,8 @@ def run_shacl(data_graph: rdflib.Graph, shapes: rdflib.Graph, *,
 # --- the context: what the store already holds ------------------------------------------------------
 class StoreContext:
     """Context read straight from an Oxigraph store (the writer's own handle during an ingest, or a
-    read-only handle for the command line). Results are materialised: nothing keeps the store open."""
+    read-only handle for the command line and the validation workers). Results are materialised:
+    nothing keeps the store open."""
 
     def __init__(self, store: ox.Store):
         self.store = store

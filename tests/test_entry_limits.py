@@ -371,3 +371,28 @@ def test_the_valid_corpus_stays_within_the_default_limits():
     for path in corpus:
         triples = parse_entry(path.read_bytes(), validation.format_for(path=path))
         assert nesting_depth(triples)[0] <= Limits().depth and len(triples) <= Limits().triples
+
+
+def test_a_worker_that_runs_out_of_memory_while_parsing_costs_its_own_request(worker_settings):
+    """Oxigraph aborts the process when an allocation fails: the request gets a 4xx/503 that says so."""
+    workers = EntryWorkers(replace(worker_settings, validation_memory=1))
+    body = "".join(f'<{STUDY}> <http://x/p> "{"v" * 200}{i}" .\n' for i in range(4_000)).encode()
+    with pytest.raises(EntryError) as error:
+        workers.read(body, ox.RdfFormat.N_TRIPLES)
+    assert error.value.status in (413, 503) and "memory" in error.value.message
+
+
+def test_the_command_line_reads_files_with_the_same_limits(tmp_path):
+    from argparse import Namespace
+
+    from clkg import cli
+
+    deep, fine = tmp_path / "deep.jsonld", tmp_path / "fine.ttl"
+    deep.write_bytes(nested_json(5_000))
+    fine.write_bytes(nested_turtle(2))
+    settings = Settings(data_dir=tmp_path, max_depth=2)
+    read = dict(cli._read_entries(Namespace(format=[], files=[deep, fine]), settings))
+    assert "JSON-LD entry is nested more than 8 levels" in read[deep] or "nested too deeply" in read[deep]
+    assert isinstance(read[fine], list) and len(read[fine]) == 4
+    read = dict(cli._read_entries(Namespace(format=[], files=[fine]), Settings(data_dir=tmp_path, max_depth=1)))
+    assert "nests blank nodes 2 deep" in read[fine]

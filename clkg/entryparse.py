@@ -217,27 +217,31 @@ def _triples(data: bytes, fmt: ox.RdfFormat, limits: Limits) -> list:
     return quads
 
 
-def nesting_depth(triples) -> tuple[int, object]:
+def nesting_depth(triples) -> tuple[int, str | None]:
     """How deep blank nodes nest in a parsed graph: the longest chain of blank nodes each the value of
     the one before (an RDF list's rdf:rest is one level, not one per member), measured breadth-first
     from the nodes nothing nests (linear; a blank-node cycle is not nesting). Returns the depth and
-    a node at that depth."""
-    children, nested = defaultdict(list), set()
+    where the deepest chain starts (the IRI above it, or its first blank node), for the message."""
+    children, nested, above = defaultdict(list), set(), {}
     for s, p, o in triples:
-        if isinstance(o, ox.BlankNode) and isinstance(s, ox.BlankNode):
-            children[s].append((o, p.value != RDF_REST))
-            nested.add(o)
-    level = {node: 1 for s, _, o in triples for node in (s, o)
+        if isinstance(o, ox.BlankNode):
+            if isinstance(s, ox.BlankNode):
+                children[s].append((o, p.value != RDF_REST))
+                nested.add(o)
+            else:
+                above.setdefault(o, f"<{s.value}>")
+    start = {node: above.get(node, f"_:{node.value}") for s, _, o in triples for node in (s, o)
              if isinstance(node, ox.BlankNode) and node not in nested}
-    todo = deque(level)
-    deepest, where = (max(level.values()), next(iter(level))) if level else (0, None)
+    level = dict.fromkeys(start, 1)
+    todo = deque(start)
+    deepest, where = (1, next(iter(start.values()))) if start else (0, None)
     while todo:
         node = todo.popleft()
         for child, step in children.get(node, ()):
             if child not in level:
-                level[child] = level[node] + step
+                level[child], start[child] = level[node] + step, start[node]
                 if level[child] > deepest:
-                    deepest, where = level[child], child
+                    deepest, where = level[child], start[child]
                 todo.append(child)
     return deepest, where
 
@@ -269,6 +273,6 @@ def parse_entry(data: bytes | str, fmt: ox.RdfFormat, base: str = config.CANONIC
                 raise EntryError(400, "The entry uses RDF-star quoted triples, which entries do not allow.")
     depth, where = nesting_depth(triples)
     if depth > limits.depth:
-        raise EntryError(400, f"The entry nests blank nodes {depth} deep (at _:{where.value}); the limit is "
+        raise EntryError(400, f"The entry nests blank nodes {depth} deep (under {where}); the limit is "
                               f"{limits.depth} (CLKG_MAX_DEPTH): give nested nodes IRIs or flatten them.")
     return list(dict.fromkeys(triples))

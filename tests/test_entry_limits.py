@@ -396,3 +396,8 @@ def test_the_command_line_reads_files_with_the_same_limits(tmp_path):
     assert isinstance(read[fine], list) and len(read[fine]) == 4
     read = dict(cli._read_entries(Namespace(format=[], files=[fine]), Settings(data_dir=tmp_path, max_depth=1)))
     assert "nests blank nodes 2 deep" in read[fine]
+
+
+def test_the_depth_message_says_where_the_chain_starts():
+    error = refused(nested_turtle(60), ox.RdfFormat.TURTLE)
+    assert f"nests blank nodes 60 deep (under <{STUDY}>)" in error.message

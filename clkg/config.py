@@ -18,6 +18,7 @@
 | CLKG_VALIDATION_TIMEOUT | 10                                     | seconds reading and validating one entry may take (its own process) |
 | CLKG_VALIDATION_MEMORY  | 512                                    | megabytes that process may add to what it starts with |
 | CLKG_VALIDATION_WORKERS | 2                                      | entries read or validated at the same time (more: 503) |
+| CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
 """
 from __future__ import annotations
 
@@ -26,8 +27,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
-CANONICAL_BASE = "https://w3id.org/clkg/"
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 
@@ -53,6 +55,7 @@ class Settings:
     validation_timeout: float = 10.0
     validation_memory: int = 512  # MB
     validation_workers: int = 2
+    cache_mb: int = 64
     source_dirs: dict = field(default_factory=lambda: {
         "ontology": [ROOT / "ontology"],
         "evidence": [ROOT / "kg" / "evidence"],
@@ -83,6 +86,7 @@ class Settings:
             validation_timeout=_env("CLKG_VALIDATION_TIMEOUT", 10.0),
             validation_memory=_env("CLKG_VALIDATION_MEMORY", 512),
             validation_workers=_env("CLKG_VALIDATION_WORKERS", 2),
+            cache_mb=_env("CLKG_CACHE_MB", 64),
         )
 
     def graph_iri(self, name: str) -> str:

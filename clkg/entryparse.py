@@ -26,11 +26,9 @@ from xml.parsers import expat
 import pyoxigraph as ox
 
 from clkg import config
+from clkg.vocab import CLV, GENID, RDF
 
-CLV = "https://w3id.org/clkg/validation/"
-GENID = "https://w3id.org/clkg/.well-known/genid/"
-RDF_REST = "http://www.w3.org/1999/02/22-rdf-syntax-ns#rest"
-RDF_NIL = "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil"
+RDF_REST = RDF + "rest"
 
 # Entry syntaxes: media type (and file extension) -> Oxigraph format. An entry is one graph.
 MEDIA_TYPES = {

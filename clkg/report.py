@@ -16,24 +16,12 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 import rdflib
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import RDF, SH, XSD
+from rdflib.namespace import RDF, SH
 
-from clkg.entryparse import CLV, GENID
+from clkg.vocab import CLO, CLV, GENID, PREFIXES
 
 LANGUAGES = ("en", "nl")
-CLO = "https://w3id.org/clkg/ontology/"
 ROOT_KINDS = {CLO + "Study": "study", CLO + "Claim": "claim", CLO + "Case": "case"}
-PREFIXES = {
-    "clo": CLO, "clc": "https://w3id.org/clkg/concept/", "cls": "https://w3id.org/clkg/study/",
-    "clm": "https://w3id.org/clkg/claim/", "clp": "https://w3id.org/clkg/person/",
-    "clj": "https://w3id.org/clkg/venue/", "clx": "https://w3id.org/clkg/case/",
-    "clsh": "https://w3id.org/clkg/shapes/", "clv": CLV,
-    "bibo": "http://purl.org/ontology/bibo/", "cito": "http://purl.org/spar/cito/",
-    "dcterms": "http://purl.org/dc/terms/", "foaf": "http://xmlns.com/foaf/0.1/",
-    "prov": "http://www.w3.org/ns/prov#", "skos": "http://www.w3.org/2004/02/skos/core#",
-    "rdf": str(RDF), "rdfs": "http://www.w3.org/2000/01/rdf-schema#", "xsd": str(XSD),
-    "owl": "http://www.w3.org/2002/07/owl#", "sh": str(SH),
-}
 
 TEXT = {
     "en": {"study": "study", "claim": "claim", "case": "case", "node": "node",

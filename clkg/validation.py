@@ -39,8 +39,7 @@ from rdflib.namespace import RDF, XSD
 
 from clkg import config, turtle
 from clkg.entryparse import CLV, GENID, EntryError, Limits, format_for, parse_entry, unbase  # noqa: F401
-from clkg.report import (CLO, LANGUAGES, PREFIXES, Report, build_report, compact,  # noqa: F401
-                         entry_owners)
+from clkg.report import CLO, LANGUAGES, PREFIXES, Report, build_report, compact  # noqa: F401
 
 SHAPES_DIR = config.ROOT / "shapes"
 IN_ENTRY = URIRef(CLV + "inEntry")

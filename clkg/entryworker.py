@@ -7,8 +7,10 @@ milliseconds and holds nothing of the web process (no locks, no threads, no stor
 `resource.setrlimit` caps the address space (what it starts with + CLKG_VALIDATION_MEMORY) and the CPU
 seconds, and it runs at a lower priority than the web process and the query workers. The web process
 waits at most CLKG_VALIDATION_TIMEOUT seconds and kills it then. At most CLKG_VALIDATION_WORKERS run at
-once; a request that finds them all busy is answered 503 with Retry-After at once, without holding a
-server thread.
+once. A request open to everyone (POST /api/validate) that finds them all busy is answered 503 with
+Retry-After at once, so that it never holds a server thread waiting; a contributor's request (a token
+holder's POST /api/entries) waits its turn, up to the time limit, so that concurrent contributions are
+all stored.
 
 Jobs: `read` (an entry's triples, within the limits of clkg/entryparse.py), `validate` (read, the
 context from the store opened read-only, pyshacl, the report: POST /api/validate), `check` (pyshacl on
@@ -33,7 +35,7 @@ from clkg.entryparse import EntryError, Limits, parse_entry
 
 log = logging.getLogger("clkg.entries")
 PRELOAD = ["clkg.entrywarm"]
-SLOT_WAIT = 0.2  # seconds a request waits for a free worker before it is answered 503
+SLOT_WAIT = 0.2  # seconds a public request waits for a free worker before it is answered 503
 NICENESS = 10
 
 
@@ -125,21 +127,22 @@ class EntryWorkers:
 
         threading.Thread(target=forkserver.ensure_running, name="clkg-entry-forkserver", daemon=True).start()
 
-    def read(self, data: bytes, fmt, *, request_id: str | None = None) -> list:
-        """The entry's triples (EntryError when it cannot be read within the limits)."""
-        return self._run("read", (data, fmt.media_type, self.settings), request_id)
+    def read(self, data: bytes, fmt, *, request_id: str | None = None, queue: bool = False) -> list:
+        """The entry's triples (EntryError when it cannot be read within the limits). `queue`: wait for
+        a free worker up to the time limit (a contributor's request) instead of a moment."""
+        return self._run("read", (data, fmt.media_type, self.settings), request_id, queue)
 
     def validate(self, data: bytes, fmt, *, with_turtle: bool = False, request_id: str | None = None):
         """Read the entry and validate it against the store (a Report, its Turtle if asked)."""
         return self._run("validate", (data, fmt.media_type, self.settings, with_turtle), request_id)
 
-    def runner(self, request_id: str | None = None):
+    def runner(self, request_id: str | None = None, queue: bool = False):
         """`validation.validate_entry`'s runner: pyshacl and the report in a worker."""
-        return lambda entry, context, origin=None: self._run("check", (entry, context, origin), request_id)
+        return lambda entry, context, origin=None: self._run("check", (entry, context, origin), request_id, queue)
 
-    def _run(self, job: str, args: tuple, request_id: str | None):
+    def _run(self, job: str, args: tuple, request_id: str | None, queue: bool = False):
         request_id = request_id or uuid.uuid4().hex
-        if not self._slots.acquire(timeout=SLOT_WAIT):
+        if not self._slots.acquire(timeout=self.settings.validation_timeout if queue else SLOT_WAIT):
             raise EntryError(503, f"The server is validating {self.settings.validation_workers} entries already; "
                                   "try again in a moment. Nothing was stored.", {"Retry-After": "2"})
         try:

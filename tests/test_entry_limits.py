@@ -254,6 +254,17 @@ def test_when_every_worker_is_busy_the_request_is_told_to_come_back(worker_setti
     assert waited < 2, "a busy server answers at once, without holding a thread"
 
 
+def test_a_contributors_request_waits_its_turn(worker_settings):
+    workers = EntryWorkers(replace(worker_settings, validation_workers=1))
+    entry = parse_entry(nested_turtle(300), ox.RdfFormat.TURTLE, limits=Limits(depth=1000))
+    slow = threading.Thread(target=lambda: workers.runner()(entry, [], None))
+    slow.start()
+    time.sleep(0.3)
+    assert len(workers.read(nested_turtle(1), ox.RdfFormat.TURTLE, queue=True)) == 3
+    assert not slow.is_alive(), "it was served after the slow one, not beside it"
+    slow.join()
+
+
 # --- item 12: the graph's own data validates ------------------------------------------------------------
 def _sparql_rows(reader, query: str) -> list[dict]:
     """Rows straight from the store (choosing the examples is not what is tested here)."""

@@ -108,10 +108,10 @@ def contribute():
     contributor = _contributor()
     lang = _language()
     data, fmt = _body()
-    entry = workers().read(data, fmt, request_id=_request_id())
+    entry = workers().read(data, fmt, request_id=_request_id(), queue=True)  # a contributor waits its turn
     try:
         contribution, report = contributions.ingest(settings(), entry, contributor,
-                                                    workers().runner(_request_id()))
+                                                    workers().runner(_request_id(), queue=True))
     except contributions.Refused as refused:
         body = {"error": f"The entry has {len(refused.report.violations)} violation(s); nothing was stored.",
                 "status": 422} | refused.report.to_json(lang)

@@ -158,7 +158,8 @@ def _read_entries(args, settings: Settings):
     for path in args.files:
         try:
             fmt = validation.format_for(path=path, name=syntax)
-            yield path, validation.parse_entry(path.read_bytes(), fmt, settings.base_iri)
+            yield path, validation.parse_entry(path.read_bytes(), fmt, settings.base_iri,
+                                              validation.Limits.of(settings))
         except validation.EntryError as error:
             yield path, error.message
         except OSError as error:

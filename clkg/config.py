@@ -18,6 +18,11 @@
 | CLKG_QUERY_QUEUE     | 4 x the workers                           | requests that may wait for a worker, all clients together |
 | CLKG_QUERY_QUEUE_PER_CLIENT | a quarter of the queue (at least 2) | requests one client may have waiting     |
 | CLKG_TRUSTED_PROXIES | (none: X-Forwarded-For is ignored)        | addresses or networks of reverse proxies whose X-Forwarded-For names the client |
+| CLKG_MAX_TRIPLES     | 5000                                      | most triples one entry may hold          |
+| CLKG_MAX_DEPTH       | 50                                        | deepest nesting of blank nodes in an entry (JSON-LD and RDF/XML nesting follow) |
+| CLKG_VALIDATION_TIMEOUT | 10                                     | seconds reading and validating one entry may take (its own process) |
+| CLKG_VALIDATION_MEMORY  | 512                                    | megabytes that process may add to what it starts with |
+| CLKG_VALIDATION_WORKERS | 2                                      | entries read or validated at the same time (more: 503) |
 | CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
 | CLKG_CRASH_AT        | (none)                                    | tests only: a step of the write protocol at which the process kills itself (clkg/durable.py) |
 """
@@ -67,6 +72,11 @@ class Settings:
     query_queue: int = 0             # 0: 4 x the workers
     query_queue_per_client: int = 0  # 0: a quarter of the queue
     trusted_proxies: tuple = ()      # ip_network objects whose X-Forwarded-For is believed
+    max_triples: int = 5000
+    max_depth: int = 50
+    validation_timeout: float = 10.0
+    validation_memory: int = 512  # MB
+    validation_workers: int = 2
     cache_mb: int = 64
     source_dirs: dict = field(default_factory=resources.source_dirs)
 
@@ -112,6 +122,11 @@ class Settings:
             query_queue=_env("CLKG_QUERY_QUEUE", 0),
             query_queue_per_client=_env("CLKG_QUERY_QUEUE_PER_CLIENT", 0),
             trusted_proxies=parse_networks(os.environ.get("CLKG_TRUSTED_PROXIES", "")),
+            max_triples=_env("CLKG_MAX_TRIPLES", 5000),
+            max_depth=_env("CLKG_MAX_DEPTH", 50),
+            validation_timeout=_env("CLKG_VALIDATION_TIMEOUT", 10.0),
+            validation_memory=_env("CLKG_VALIDATION_MEMORY", 512),
+            validation_workers=_env("CLKG_VALIDATION_WORKERS", 2),
             cache_mb=_env("CLKG_CACHE_MB", 64),
         )
 

@@ -13,6 +13,9 @@
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
+| CLKG_MAX_QUERY       | 262144 (256 KiB)                          | largest SPARQL query (bytes) /sparql accepts, GET or POST |
+| CLKG_MAX_QUERY_DEPTH | 300                                       | deepest parse tree of a query (about 70 nested groups) |
+| CLKG_WORKER_MEMORY   | 1/8 of the machine's memory, at least 1024 | address space (MiB) of each query worker |
 """
 from __future__ import annotations
 
@@ -24,6 +27,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CANONICAL_BASE = "https://w3id.org/clkg/"
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
+
+
+def machine_memory_mib() -> int:
+    """The machine's physical memory in MiB (a guess of 8 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return 8192
+
+
+def worker_memory() -> int:
+    """CLKG_WORKER_MEMORY, or 1/8 of the machine (at least 1 GiB): several workers and the web process share it."""
+    return _env("CLKG_WORKER_MEMORY", max(1024, machine_memory_mib() // 8))
 
 
 def _env(name: str, default):
@@ -43,6 +59,8 @@ class Settings:
     result_limit: int = 10000
     write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
     max_body: int = 2 * 1024 * 1024
+    max_query: int = 256 * 1024
+    max_query_depth: int = 300
     source_dirs: dict = field(default_factory=lambda: {
         "ontology": [ROOT / "ontology"],
         "evidence": [ROOT / "kg" / "evidence"],
@@ -68,6 +86,8 @@ class Settings:
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
             write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
+            max_query=_env("CLKG_MAX_QUERY", 256 * 1024),
+            max_query_depth=_env("CLKG_MAX_QUERY_DEPTH", 300),
         )
 
     def graph_iri(self, name: str) -> str:

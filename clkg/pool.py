@@ -11,6 +11,8 @@ import threading
 
 from clkg.sparql import QueryError, serve
 
+STARTUP_SECONDS = 60
+
 
 class QueryPool:
     """Worker processes that answer queries; each query gets one worker for at most `timeout` s."""
@@ -21,6 +23,7 @@ class QueryPool:
         self._idle: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._workers = []
+        self._starting = set()  # connections of workers that have not yet said they are ready
         for _ in range(size):
             self._idle.put(self._start())
 
@@ -31,11 +34,24 @@ class QueryPool:
         child.close()
         with self._lock:
             self._workers.append(process)
+            self._starting.add(parent)
         return process, parent
+
+    def _await_ready(self, connection) -> None:
+        """A new worker first raises its sandbox and loads its parser, then says "ready"; that start-up
+        (seconds on a busy machine) is not counted in a query's time limit."""
+        with self._lock:
+            if connection not in self._starting:
+                return
+            self._starting.discard(connection)
+        if not connection.poll(STARTUP_SECONDS):
+            raise EOFError("the query worker did not start")
+        connection.recv()
 
     def run(self, request: dict) -> tuple[bytes, str]:
         process, connection = self._idle.get()
         try:
+            self._await_ready(connection)
             connection.send(request)
             if not connection.poll(self.timeout):
                 process.kill()

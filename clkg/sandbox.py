@@ -72,8 +72,9 @@ def run_on_big_stack(function, *args):
     def target():
         try:
             outcome["value"] = function(*args)
-        except BaseException as error:  # handed back to the caller's thread
-            outcome["error"] = error
+        except BaseException as error:  # handed back to the caller's thread, without this thread's frames
+            error.__context__ = error.__cause__ = None  # (pyoxigraph objects in them must die on this thread)
+            outcome["error"] = error.with_traceback(None)
 
     thread = threading.Thread(target=target, name="clkg-query")
     thread.start()

@@ -6,6 +6,7 @@ on a read-only store and serialises the result (bytes); `serve` is the loop of a
 """
 from __future__ import annotations
 
+import gc
 import logging
 
 import pyoxigraph as ox
@@ -155,7 +156,7 @@ def answer(store_dir: str, state: dict, request: dict) -> tuple:
             with lock(Path(store_dir).parent, shared=True):  # never while a writer has the store open
                 state["store"] = ox.Store.read_only(store_dir)
             state["generation"] = request["generation"]
-        return ("ok",) + sandbox.run_on_big_stack(evaluate, state["store"], request)
+        return ("ok",) + evaluate(state["store"], request)
     except QueryError as error:
         return ("error", error.status, error.message)
     except Exception as error:  # the store or the engine failed: a server fault, not the client's
@@ -167,7 +168,8 @@ HANDLERS = {"query": answer}
 
 
 def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
-    """The query worker's loop: raise the sandbox's walls, then answer requests until told to stop.
+    """The query worker: raise the sandbox's walls, then answer requests until told to stop, all on one
+    thread with a large stack (pyoxigraph's objects must live and die on the thread that made them).
     A worker without its walls answers every request with 503 and logs why (fail closed).
     `memory_mib` None: the CLKG_WORKER_MEMORY setting (the worker inherits the server's environment)."""
     try:
@@ -176,8 +178,13 @@ def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
     except sandbox.SandboxError as error:
         log.critical("query worker refuses to serve: %s", error)
         refusal = ("error", 503, "The query service is not available: its sandbox could not be set up.")
-    else:
-        sandbox.run_on_big_stack(sparqlguard.analyse, "ASK {}", Settings.max_query_depth)  # build rdflib's grammar before the first request
+    sandbox.run_on_big_stack(loop, connection, store_dir, refusal)
+
+
+def loop(connection, store_dir: str, refusal) -> None:
+    """Say "ready" once the parser is built, then dispatch each request by its kind."""
+    if refusal is None:
+        sparqlguard.analyse("ASK {}", Settings.max_query_depth)  # build rdflib's grammar before the first request
     connection.send(("ready",))
     state: dict = {}
     while True:
@@ -189,3 +196,4 @@ def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
             connection.send(refusal or ("error", 500, f"Unknown request kind {request.get('kind')!r}."))
             continue
         connection.send(handler(store_dir, state, request))
+        gc.collect()  # pyoxigraph's results in reference cycles must be freed on this thread, not at exit

@@ -134,7 +134,7 @@ def where_offset(text: str) -> int:
     if grammar.expandUnicodeEscapes(text) != text:
         raise QueryError(500, "A parameterised query must not use \\u escapes.")
     try:
-        start, _tokens, end = _HEAD.parse_string(text)[0]
+        start, _tokens, end = _HEAD.parse_string(text)
     except pyparsing.ParseBaseException:
         raise QueryError(500, "A parameterised query needs a WHERE group.") from None
     return end

@@ -165,6 +165,12 @@ def answer(store_dir: str, state: dict, request: dict) -> tuple:
 
 
 HANDLERS = {"query": answer}
+# touches most of the grammar, whose regular expressions pyparsing compiles on first use
+WARM_UP = """PREFIX x: <http://x/> SELECT DISTINCT ?s (COUNT(*) AS ?n) (SAMPLE(?o) AS ?one) WHERE {
+  ?s a x:C ; x:p "a"@en, 'b', 1, 1.5, 1e3, true, ?o . ?s x:q/x:r* [ x:t _:b ] .
+  OPTIONAL { ?s x:q ?o } MINUS { ?s x:r () } FILTER(REGEX(STR(?o), "a", "i") && ?o > 1 || !BOUND(?o))
+  FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } BIND(CONCAT("a", LCASE('b')) AS ?c) VALUES ?v { <http://x/> UNDEF }
+  { SELECT ?s WHERE { ?s ?p ?o } } UNION { ?s ?p ?o } } GROUP BY ?s HAVING (COUNT(*) > 0) ORDER BY DESC(?n) LIMIT 1"""
 
 
 def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
@@ -184,7 +190,10 @@ def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
 def loop(connection, store_dir: str, refusal) -> None:
     """Say "ready" once the parser is built, then dispatch each request by its kind."""
     if refusal is None:
-        sparqlguard.analyse("ASK {}", Settings.max_query_depth)  # build rdflib's grammar before the first request
+        try:
+            sparqlguard.analyse(WARM_UP, Settings.max_query_depth)  # build rdflib's grammar before the first request
+        except QueryError as error:
+            log.warning("query worker warm-up: %s", error.message)
     connection.send(("ready",))
     state: dict = {}
     while True:

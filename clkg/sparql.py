@@ -205,4 +205,4 @@ def loop(connection, store_dir: str, refusal) -> None:
             connection.send(refusal or ("error", 500, f"Unknown request kind {request.get('kind')!r}."))
             continue
         connection.send(handler(store_dir, state, request))
-        gc.collect()  # pyoxigraph's results in reference cycles must be freed on this thread, not at exit
+        gc.collect(1)  # pyoxigraph's results in reference cycles must be freed on this thread, not at exit

@@ -56,10 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="serve the web app with gunicorn (127.0.0.1 by default)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--threads", type=int, default=None,
+                       help="web threads (default: query workers + waiting queue + 4, from the settings)")
 
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        print(f"clkg: bad setting: {error}", file=sys.stderr)
+        return 2
     handlers = {"build": build_store, "query": run_query, "serve": serve_app, "validate": validate_entries,
                 "ingest": ingest_entries, "delete": delete_entries, "import-case": import_case}
     try:
@@ -71,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_store(args, settings: Settings) -> int:
     rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
-    print("store rebuilt" if rebuilt else "store is up to date", f"({store.store_path(settings)})")
+    print("store rebuilt" if rebuilt else "store is up to date", f"({store.current_store(settings.data_dir)})")
     return 0
 
 
@@ -85,7 +90,7 @@ def run_query(args, settings: Settings) -> int:
     try:
         if args.list:
             for named in service.queries.values():
-                params = " ".join(f"{p.name}={'<required>' if p.required else '[optional]'}" for p in named.parameters)
+                params = " ".join(f"{p.name}={'<required>' if p.must_be_given else '[optional]'}" for p in named.parameters)
                 print(f"{named.name} {params}\n    {named.summary}")
             return 0
         media_type = FORMATS[args.format]
@@ -263,6 +268,7 @@ def delete_entries(args, settings: Settings) -> int:
     """`clkg delete ID...` (or --list): the local store's contributions."""
     from clkg import contributions
 
+    store.recover(settings)  # an interrupted write settled before the list is read
     if args.list:
         for item in contributions.list_all(settings):
             print(f"{item.id}  {item.generated_at}  {item.contributor}  {' '.join(item.entries)}")
@@ -282,7 +288,11 @@ def delete_entries(args, settings: Settings) -> int:
 
 
 def serve_app(args, settings: Settings) -> int:
-    """Production serving: gunicorn, one process (it owns the store), threads for concurrency."""
+    """Production serving: gunicorn, one process, threads for concurrency. One process, because it owns
+    the store's writes and the query pool whose per-client limits must see every request; the CPU work
+    of queries is in the pool's worker processes (CLKG_QUERY_WORKERS, one per CPU by default). Threads:
+    one per running and per waiting query and some to spare (Settings.web_threads), so that the pool, not
+    gunicorn's own unbounded backlog of requests, decides who waits."""
     from gunicorn.app.base import BaseApplication
 
     from clkg.web import create_app
@@ -295,7 +305,7 @@ def serve_app(args, settings: Settings) -> int:
         def load_config(self):
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
             self.cfg.set("workers", 1)
-            self.cfg.set("threads", args.threads)
+            self.cfg.set("threads", args.threads or settings.web_threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", int(settings.query_timeout * 4 + 30))
 

@@ -16,16 +16,27 @@
 | CLKG_MAX_QUERY       | 262144 (256 KiB)                          | largest SPARQL query (bytes) /sparql accepts, GET or POST |
 | CLKG_MAX_QUERY_DEPTH | 300                                       | deepest parse tree of a query (about 70 nested groups) |
 | CLKG_WORKER_MEMORY   | 1/8 of the machine's memory, at least 1024 | address space (MiB) of each query worker |
+| CLKG_QUERY_WORKERS   | the CPUs this process may use (at least 2) | query worker processes                  |
+| CLKG_QUERY_PER_CLIENT | half the workers (at least 1, fewer than the workers) | queries one client may run at once |
+| CLKG_QUERY_QUEUE     | 4 x the workers                           | requests that may wait for a worker, all clients together |
+| CLKG_QUERY_QUEUE_PER_CLIENT | a quarter of the queue (at least 2) | requests one client may have waiting     |
+| CLKG_TRUSTED_PROXIES | (none: X-Forwarded-For is ignored)        | addresses or networks of reverse proxies whose X-Forwarded-For names the client |
+| CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
+| CLKG_CRASH_AT        | (none)                                    | tests only: a step of the write protocol at which the process kills itself (clkg/durable.py) |
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
-CANONICAL_BASE = "https://w3id.org/clkg/"
+# fault injection for the crash-safety tests; empty (inert) unless a test sets it for a child process
+CRASH_AT = os.environ.get("CLKG_CRASH_AT", "")
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 
@@ -44,7 +55,12 @@ def worker_memory() -> int:
 
 def _env(name: str, default):
     value = os.environ.get(name)
-    return type(default)(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    try:
+        return type(default)(value)
+    except ValueError:
+        raise ValueError(f"{name}: {value!r} is not a {type(default).__name__}") from None
 
 
 @dataclass
@@ -61,11 +77,36 @@ class Settings:
     max_body: int = 2 * 1024 * 1024
     max_query: int = 256 * 1024
     max_query_depth: int = 300
+    query_workers: int = 0           # 0: from the machine (machine_workers)
+    query_per_client: int = 0        # 0: half the workers
+    query_queue: int = 0             # 0: 4 x the workers
+    query_queue_per_client: int = 0  # 0: a quarter of the queue
+    trusted_proxies: tuple = ()      # ip_network objects whose X-Forwarded-For is believed
+    cache_mb: int = 64
     source_dirs: dict = field(default_factory=lambda: {
         "ontology": [ROOT / "ontology"],
         "evidence": [ROOT / "kg" / "evidence"],
         "illustrative": [ROOT / "kg" / "cases" / "illustrative"],
     })
+
+    def __post_init__(self):
+        """Fill the pool's figures left at 0 from the machine, and refuse figures that cannot work."""
+        self.query_workers = self.query_workers or machine_workers()
+        self.query_queue = self.query_queue or 4 * self.query_workers
+        self.query_queue_per_client = self.query_queue_per_client or max(2, self.query_queue // 4)
+        self.query_per_client = self.query_per_client or max(1, self.query_workers // 2)
+        for name in ("query_workers", "query_queue", "query_queue_per_client", "query_per_client"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"CLKG_{name.upper()} must be at least 1 (got {getattr(self, name)})")
+        if 1 < self.query_workers <= self.query_per_client:
+            raise ValueError(f"CLKG_QUERY_PER_CLIENT ({self.query_per_client}) must be fewer than the query "
+                             f"workers ({self.query_workers}), so that one client can never hold them all")
+
+    @property
+    def web_threads(self) -> int:
+        """Web threads for `clkg serve`: one per running and per waiting query, and some to spare, so that
+        a request over the limits always finds a thread to be refused on at once, and light requests too."""
+        return self.query_workers + self.query_queue + 4
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -88,10 +129,37 @@ class Settings:
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
             max_query=_env("CLKG_MAX_QUERY", 256 * 1024),
             max_query_depth=_env("CLKG_MAX_QUERY_DEPTH", 300),
+            query_workers=_env("CLKG_QUERY_WORKERS", 0),
+            query_per_client=_env("CLKG_QUERY_PER_CLIENT", 0),
+            query_queue=_env("CLKG_QUERY_QUEUE", 0),
+            query_queue_per_client=_env("CLKG_QUERY_QUEUE_PER_CLIENT", 0),
+            trusted_proxies=parse_networks(os.environ.get("CLKG_TRUSTED_PROXIES", "")),
+            cache_mb=_env("CLKG_CACHE_MB", 64),
         )
 
     def graph_iri(self, name: str) -> str:
         return f"{self.base_iri}graph/{name}"
+
+
+def machine_workers() -> int:
+    """Query workers for this machine: the CPUs this process may run on (not every CPU of the host when
+    the process is pinned to some), at least 2 so that one client's query never takes the only worker."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(2, cpus)
+
+
+def parse_networks(text: str) -> tuple:
+    """CLKG_TRUSTED_PROXIES: comma-separated addresses or networks (`10.0.0.5, 192.168.0.0/24, ::1`)."""
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"CLKG_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 def parse_tokens(single: str = "", several: str = "") -> dict:

@@ -11,10 +11,13 @@ A contribution is kept twice:
 An ingest is one writer session (store.write_session: exclusive file lock, store opened read-write,
 closed before the lock is released), serialised within the process by a lock too. Inside it the entry
 is validated against the store as it is at that moment (so two concurrent ingests of the same work
-cannot both pass the duplicate check), then the file is written aside, the quads are added in one
-transaction, and the file is moved into place. Any failure removes what was done: no file, no quads.
-Deleting works the same way, and is refused while another graph refers to what the contribution
-describes (a claim citing its study, say).
+cannot both pass the duplicate check), then written through the journal (clkg/journal.py): the
+record first (the entry's TriG, durable), the quads in one transaction, then the file, then the
+record removed. A failure undoes the store's step and settles the record (no file, no quads); a crash
+is settled by the recovery that runs before the next server, command or write: the entry is then
+either wholly there (in the store, listed, deletable) or wholly absent. Deleting works the same way,
+and is refused while another graph refers to what the contribution describes (a claim citing its
+study, say).
 
 A case's network map is stored with its measures (degree, betweenness, closeness, brokers:
 clkg/networks.py), computed from the map after validation and before writing; values the entry
@@ -22,7 +25,6 @@ typed by hand are replaced (the shapes warn about them).
 """
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import threading
@@ -34,8 +36,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from clkg import config, networks, store, validation
+from clkg import config, journal, networks, store, validation
 from clkg.config import Settings
+from clkg.durable import crashpoint
 
 PROV = "http://www.w3.org/ns/prov#"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -43,7 +46,7 @@ FOAF = "http://xmlns.com/foaf/0.1/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 ID_PATTERN = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{8}$")
-DELETED = "deleted"
+DELETED = journal.DELETED
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
@@ -88,8 +91,7 @@ def folder(settings: Settings) -> Path:
     return Path(settings.data_dir) / store.CONTRIBUTIONS
 
 
-def graph_iri(contribution_id: str, base: str = config.CANONICAL_BASE) -> str:
-    return f"{base}graph/contribution/{contribution_id}"
+graph_iri = journal.graph_iri
 
 
 def agent_iri(contributor: str, base: str = config.CANONICAL_BASE) -> str:
@@ -137,14 +139,6 @@ def _fresh_blank_nodes(entry: list) -> list:
     return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in entry]
 
 
-def _fsync_dir(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribution, validation.Report]:
     """Validate and store one entry (triples from validation.parse_entry). Raises Refused (nothing
     written) when the entry has violations; returns the contribution and its report (warnings)."""
@@ -152,8 +146,6 @@ def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribut
     graph = graph_iri(contribution_id)
     version = validation.shapes_version()
     now = ""
-    target = folder(settings) / f"{contribution_id}.trig"
-    aside = folder(settings) / f".{contribution_id}.trig.tmp"
 
     def work(handle: ox.Store):
         nonlocal now
@@ -175,24 +167,22 @@ def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribut
             ox.Triple(agent, ox.NamedNode(FOAF + "name"), ox.Literal(contributor)),
         ]
         quads = [ox.Quad(t.subject, t.predicate, t.object, graph_node) for t in _fresh_blank_nodes(stored) + provenance]
-        folder(settings).mkdir(parents=True, exist_ok=True)
-        written = False
+        record_body = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=dict(validation.PREFIXES))
+        crashpoint("ingest:validated")
+        record = journal.begin(settings.data_dir, journal.INGEST, contribution_id, record_body)
+        extended = False
         try:
-            with open(aside, "wb") as out:
-                out.write(ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=dict(validation.PREFIXES)))
-                out.flush()
-                os.fsync(out.fileno())
+            store.mark_written(settings)  # readers reopen once this session ends, whatever its outcome
             handle.extend(_rebased(quads, settings.base_iri))  # one transaction: all quads or none
-            written = True
+            extended = True
+            crashpoint("ingest:extended")
             handle.flush()
-            os.replace(aside, target)
-            _fsync_dir(target.parent)
-            store.mark_written(settings)
+            crashpoint("ingest:flushed")
+            journal.settle(settings.data_dir, record, present=True)  # the file in place, the record removed
         except BaseException:
-            aside.unlink(missing_ok=True)
-            target.unlink(missing_ok=True)
-            if written:
-                handle.remove_graph(ox.NamedNode(store.rebase(graph_node, settings.base_iri).value))
+            if extended:
+                handle.remove_graph(ox.NamedNode(graph_iri(contribution_id, settings.base_iri)))
+            journal.settle(settings.data_dir, record, present=False)  # no file, no record
             raise
         return report, True
 
@@ -224,6 +214,7 @@ def read(settings: Settings, contribution_id: str) -> tuple[Contribution, list]:
 
 
 def list_all(settings: Settings) -> list[Contribution]:
+    store.settle_orphans(settings)  # a write another process left half done is settled first
     return [read(settings, path.stem)[0] for path in store.contribution_files(settings)
             if ID_PATTERN.match(path.stem)]
 
@@ -255,19 +246,21 @@ def delete(settings: Settings, contribution_id: str, contributor: str | None = N
             del result
             if users:
                 return users[0]
-        deleted = folder(settings) / DELETED
-        deleted.mkdir(parents=True, exist_ok=True)
-        handle.remove_graph(graph)  # one transaction
-        moved = False
+        crashpoint("delete:checked")
+        record = journal.begin(settings.data_dir, journal.DELETE, contribution_id)
+        removed = False
         try:
+            store.mark_written(settings)  # readers reopen once this session ends, whatever its outcome
+            handle.remove_graph(graph)  # one transaction
+            removed = True
+            crashpoint("delete:removed")
             handle.flush()
-            os.replace(path, deleted / path.name)
-            moved = True
-            store.mark_written(settings)
+            crashpoint("delete:flushed")
+            journal.settle(settings.data_dir, record, present=False)  # the file moved to deleted/
         except BaseException:  # put everything back: all or nothing
-            if moved:
-                os.replace(deleted / path.name, path)
-            handle.extend(_rebased(quads, settings.base_iri))
+            if removed:
+                handle.extend(_rebased(quads, settings.base_iri))
+            journal.settle(settings.data_dir, record, present=True)  # the file back in contributions/
             raise
         return None
 

@@ -21,12 +21,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 import yaml
 
 from clkg import config
 
 _PARAM_VARIABLE = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)\b")
 TYPES = {"concept", "iri", "string", "integer"}
+INTEGER_MIN, INTEGER_MAX = -(2 ** 63), 2 ** 63 - 1  # xsd:integer as the engine holds it
 
 
 class ParameterError(Exception):
@@ -46,8 +48,13 @@ class Parameter:
     enum: list = field(default_factory=list)
     default: str | None = None
 
+    @property
+    def must_be_given(self) -> bool:
+        """Whether a caller must give it: a required variable (`?_name`) with a default need not be."""
+        return self.required and self.default is None
+
     def describe(self) -> dict:
-        info = {"name": self.name, "required": self.required, "type": self.type, "description": self.description}
+        info = {"name": self.name, "required": self.must_be_given, "type": self.type, "description": self.description}
         if self.enum:
             info["enum"] = self.enum
         if self.default is not None:
@@ -106,7 +113,7 @@ def bind(query: NamedQuery, args: dict, resolve_concept) -> dict:
             raise ParameterError(name, f"unknown parameter (this query takes: {', '.join(sorted(known)) or 'none'})")
     bound = {}
     for parameter in query.parameters:
-        value = args.get(parameter.name, parameter.default)
+        value = args.get(parameter.name) or parameter.default  # an empty value is no value
         if value in (None, ""):
             if parameter.required:
                 raise ParameterError(parameter.name, "is required")
@@ -125,11 +132,23 @@ def _term(parameter: Parameter, value: str, resolve_concept):
             raise ParameterError(parameter.name, f"no concept has the code or IRI '{value}'")
         return ("iri", iri, None)
     if parameter.type == "iri":
-        if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|^`\\]*", value):
-            raise ParameterError(parameter.name, f"'{value}' is not an IRI")
+        try:  # Oxigraph's own IRI parser decides, as it will when the value is bound
+            ox.NamedNode(value)
+        except ValueError as error:
+            raise ParameterError(parameter.name, f"'{value}' is not an absolute IRI ({error})") from None
         return ("iri", value, None)
     if parameter.type == "integer":
-        if not re.fullmatch(r"[+-]?\d+", value):
-            raise ParameterError(parameter.name, f"'{value}' is not an integer")
-        return ("typed", value, "http://www.w3.org/2001/XMLSchema#integer")
+        return ("typed", str(parse_integer(parameter.name, value)), "http://www.w3.org/2001/XMLSchema#integer")
     return ("typed", value, None)
+
+
+def parse_integer(name: str, value: str) -> int:
+    """An integer parameter: ASCII digits with an optional sign (Python's int() and regex \\d also take
+    other scripts' digits, such as Arabic-Indic), within the 64-bit range the engine computes with."""
+    digits = value[1:] if value[:1] in "+-" else value
+    if not digits or not digits.isascii() or not digits.isdigit():
+        raise ParameterError(name, f"'{value}' is not an integer (ASCII digits 0-9, optionally signed)")
+    number = int(value)
+    if not INTEGER_MIN <= number <= INTEGER_MAX:
+        raise ParameterError(name, f"'{value}' is out of range ({INTEGER_MIN} to {INTEGER_MAX})")
+    return number

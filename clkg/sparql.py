@@ -146,15 +146,12 @@ def serialise(result, media_type: str, limit: int) -> tuple[bytes, str]:
 
 def answer(store_dir: str, state: dict, request: dict) -> tuple:
     """One query request, as the reply to send: ("ok", body, media type) or ("error", status, message)."""
-    from pathlib import Path
-
-    from clkg.store import lock
+    from clkg.store import open_reader
 
     try:
         if state.get("store") is None or request["generation"] != state.get("generation"):
             state.clear()
-            with lock(Path(store_dir).parent, shared=True):  # never while a writer has the store open
-                state["store"] = ox.Store.read_only(store_dir)
+            state["store"] = open_reader(store_dir)  # never while a writer has the store open, never half swapped
             state["generation"] = request["generation"]
         return ("ok",) + evaluate(state["store"], request)
     except QueryError as error:
@@ -165,12 +162,6 @@ def answer(store_dir: str, state: dict, request: dict) -> tuple:
 
 
 HANDLERS = {"query": answer}
-# touches most of the grammar, whose regular expressions pyparsing compiles on first use
-WARM_UP = """PREFIX x: <http://x/> SELECT DISTINCT ?s (COUNT(*) AS ?n) (SAMPLE(?o) AS ?one) WHERE {
-  ?s a x:C ; x:p "a"@en, 'b', 1, 1.5, 1e3, true, ?o . ?s x:q/x:r* [ x:t _:b ] .
-  OPTIONAL { ?s x:q ?o } MINUS { ?s x:r () } FILTER(REGEX(STR(?o), "a", "i") && ?o > 1 || !BOUND(?o))
-  FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } BIND(CONCAT("a", LCASE('b')) AS ?c) VALUES ?v { <http://x/> UNDEF }
-  { SELECT ?s WHERE { ?s ?p ?o } } UNION { ?s ?p ?o } } GROUP BY ?s HAVING (COUNT(*) > 0) ORDER BY DESC(?n) LIMIT 1"""
 
 
 def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
@@ -188,13 +179,7 @@ def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
 
 
 def loop(connection, store_dir: str, refusal) -> None:
-    """Say "ready" once the parser is built, then dispatch each request by its kind."""
-    if refusal is None:
-        try:
-            sparqlguard.analyse(WARM_UP, Settings.max_query_depth)  # build rdflib's grammar before the first request
-        except QueryError as error:
-            log.warning("query worker warm-up: %s", error.message)
-    connection.send(("ready",))
+    """Dispatch each request by its kind (the pool's worker entry has already said "ready")."""
     state: dict = {}
     while True:
         request = connection.recv()

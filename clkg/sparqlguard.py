@@ -138,3 +138,13 @@ def where_offset(text: str) -> int:
     except pyparsing.ParseBaseException:
         raise QueryError(500, "A parameterised query needs a WHERE group.") from None
     return end
+
+
+# Touches most of the grammar, whose regular expressions pyparsing compiles on first use: parsed once at
+# import, so that the pool's fork server hands every worker a parser that is ready.
+WARM_UP = """PREFIX x: <http://x/> SELECT DISTINCT ?s (COUNT(*) AS ?n) (SAMPLE(?o) AS ?one) WHERE {
+  ?s a x:C ; x:p "a"@en, 'b', 1, 1.5, 1e3, true, ?o . ?s x:q/x:r* [ x:t _:b ] .
+  OPTIONAL { ?s x:q ?o } MINUS { ?s x:r () } FILTER(REGEX(STR(?o), "a", "i") && ?o > 1 || !BOUND(?o))
+  FILTER NOT EXISTS { GRAPH ?g { ?s ?p ?o } } BIND(CONCAT("a", LCASE('b')) AS ?c) VALUES ?v { <http://x/> UNDEF }
+  { SELECT ?s WHERE { ?s ?p ?o } } UNION { ?s ?p ?o } } GROUP BY ?s HAVING (COUNT(*) > 0) ORDER BY DESC(?n) LIMIT 1"""
+analyse(WARM_UP, 1000)

@@ -7,9 +7,26 @@ IRI rewritten here, once, at build time.
 
 Contributed entries (clkg/contributions.py) are kept as TriG files in <data_dir>/contributions/, the
 system of record, and every build loads them into their named graphs, so a rebuild never loses one.
-Oxigraph allows one writer process: every writer session (a build, an ingest, a delete) holds an
-exclusive lock on <data_dir>/write.lock, and the query workers hold it shared while they open their
-read-only handles. After a write, `mark_written` changes the generation so that the workers reopen.
+Oxigraph allows one writer process. Two file locks: <data_dir>/writers.lock lets one writer at a time
+work (a build from reading the contribution files to its swap, an ingest, a delete, a recovery);
+<data_dir>/write.lock is held exclusively while the current store is open read-write or the link
+changes, and shared by the query workers while they open their read-only handles. So a build that
+loads a new store for seconds does not hold up readers, only other writers. After a write,
+`mark_written` changes the generation so that the workers reopen.
+The journal (clkg/journal.py) keeps the store and the files in agreement across crashes.
+
+Versioned stores: each build writes `store-<n>.building`, renames it `store-<n>` once complete
+(flushed, fsynced), then points the symbolic link `store` at it by one atomic rename (`os.replace`
+of a fresh link). Readers resolve the link under the shared lock and open the directory it names,
+so the store they open is always complete; the previous generation is kept (a reader may still have
+it open) and older ones are removed. Whatever the moment of a crash, `store` names a complete store
+(the old one until the rename, the new one after). `recover` (run before anything serves or writes)
+removes half-built directories, moves a store of the older layout (a plain `store` directory) to a
+generation, points a missing link at the newest complete generation, and settles the journal.
+Crash points of a build: `build:loaded`, `build:built`, `build:completed`, `build:linked`,
+`build:swapped`, `build:stamped`; of recovery: `recover:moved` (an older-layout store moved, not linked).
+A running server also settles records a dead writer left before it lists contributions
+(`settle_orphans`): a record seen while nobody holds the write lock is an orphan.
 
 After loading, a build computes the network measures of every case's network map (clkg/networks.py)
 and stores them with the map, in the map's own named graph; a change of the measures' rules
@@ -28,14 +45,18 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from clkg import config, networks
+from clkg import config, journal, networks
 from clkg.config import Settings
+from clkg.durable import crashpoint, fsync_dir, fsync_tree
 
-STORE_DIR = "store"
+STORE_DIR = "store"  # the link to the current generation, store-<n>
+BUILDING = ".building"
+LINK_ASIDE = ".store.link"
 FINGERPRINT = "fingerprint.json"
 INFERRED = "inferred"
-LOCK_FILE = "write.lock"
-CONTRIBUTIONS = "contributions"
+LOCK_FILE = "write.lock"  # the current store's: writers exclusive, readers shared while they open it
+WRITERS_LOCK = "writers.lock"  # one writer at a time; readers never take it
+CONTRIBUTIONS = journal.CONTRIBUTIONS
 
 
 class BuildError(Exception):
@@ -61,7 +82,32 @@ def fingerprint(settings: Settings) -> str:
 
 
 def store_path(settings: Settings) -> Path:
+    """The link to the current store (open it with `open_read_only` or `open_reader`, which resolve it)."""
     return Path(settings.data_dir) / STORE_DIR
+
+
+def current_store(data_dir) -> Path | None:
+    """The directory of the current store, the link resolved; None when there is none."""
+    pointer = Path(data_dir) / STORE_DIR
+    if pointer.is_symlink():
+        target = pointer.parent / os.readlink(pointer)
+        return target if target.is_dir() else None
+    return pointer if pointer.is_dir() else None  # the older layout, until `recover` moves it
+
+
+def _generations(data_dir: Path) -> dict[int, Path]:
+    """The complete stores, by generation number."""
+    found = {}
+    for path in data_dir.glob(f"{STORE_DIR}-*"):
+        number = path.name[len(STORE_DIR) + 1:]
+        if number.isdigit() and path.is_dir():
+            found[int(number)] = path
+    return found
+
+
+def _generation_number(path: Path | None) -> int:
+    suffix = path.name[len(STORE_DIR) + 1:] if path is not None else ""
+    return int(suffix) if suffix.isdigit() else -1
 
 
 def rebase(term, base: str):
@@ -125,13 +171,14 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
     """
     data_dir = Path(settings.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    recover(settings)
     stamp = fingerprint(settings)
     stamp_file = data_dir / FINGERPRINT
     last = json.loads(stamp_file.read_text()) if stamp_file.is_file() else {}
     if reason is None:
         reason = last.get("reason", True)
-    if (not force and store_path(settings).is_dir() and last.get("sources") == stamp and last.get("reason") == reason
-            and last.get("measures") == networks.VERSION):
+    if (not force and current_store(data_dir) is not None and last.get("sources") == stamp
+            and last.get("reason") == reason and last.get("measures") == networks.VERSION):
         return False
     files = source_files(settings)
     jobs = [(graph, path) for graph, paths in files.items() for path in paths]
@@ -142,15 +189,19 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
     sources = [read_turtle(path, ox.NamedNode(settings.graph_iri(graph)), settings.base_iri) for graph, path in jobs]
     # the reasoner may take minutes: it runs before the lock is taken, on the source files alone
     inferred = inferred_quads(settings, files) if reason and files.get("ontology") else []
-    with lock(data_dir):  # no ingest may write into the old store while this one is built and swapped in
-        fresh = data_dir / f"{STORE_DIR}.new"
-        shutil.rmtree(fresh, ignore_errors=True)
+    with lock(data_dir, name=WRITERS_LOCK):  # no ingest may write into the old store until the new one is in
+        with lock(data_dir):
+            _recover_locked(settings)  # the journal settled against the old store: the files are the truth
+        number = max([time.time_ns(), *(n + 1 for n in _generations(data_dir))])
+        complete = data_dir / f"{STORE_DIR}-{number}"
+        fresh = complete.with_name(complete.name + BUILDING)
         store = ox.Store(str(fresh))
         try:
             for quads in sources:
                 store.bulk_extend(quads)
             for path in contribution_files(settings):
                 store.bulk_extend(read_contribution(path, settings.base_iri))
+            crashpoint("build:loaded")
             store.bulk_extend(inferred)
             networks.update_store(store, settings.base_iri)  # the network maps' measures, in each map's graph
             store.flush()
@@ -160,35 +211,131 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
             shutil.rmtree(fresh, ignore_errors=True)
             raise
         del store
-        _swap(fresh, store_path(settings))
-        _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "measures": networks.VERSION,
-                                  "built": time.time()})
+        fsync_tree(fresh)
+        crashpoint("build:built")
+        os.rename(fresh, complete)
+        fsync_dir(data_dir)
+        crashpoint("build:completed")
+        with lock(data_dir):  # readers resolve the link before or after the swap, never during it
+            _point(data_dir, complete)
+            _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "measures": networks.VERSION,
+                                      "built": time.time()})
+            crashpoint("build:stamped")
+            _prune(data_dir)
     return True
 
 
-def _swap(fresh: Path, target: Path) -> None:
-    old = target.with_name(f"{STORE_DIR}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    fresh.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+def _point(data_dir: Path, target: Path) -> None:
+    """Make `store` name `target`: a fresh link renamed over the old one, one atomic step."""
+    link = data_dir / LINK_ASIDE
+    link.unlink(missing_ok=True)
+    os.symlink(target.name, link)
+    crashpoint("build:linked")
+    os.replace(link, data_dir / STORE_DIR)
+    fsync_dir(data_dir)
+    crashpoint("build:swapped")
+
+
+def _prune(data_dir: Path) -> None:
+    """Remove every store directory but the current one and the one before it (a reader may still
+    have it open): half-built ones, complete ones never pointed at, older generations."""
+    current = _generation_number(current_store(data_dir))
+    older = [n for n in _generations(data_dir) if n < current]
+    keep = {current, max(older, default=-1)}
+    for number, path in _generations(data_dir).items():
+        if current >= 0 and number not in keep:  # with no current store, every complete one is kept
+            shutil.rmtree(path, ignore_errors=True)
+    for path in data_dir.glob(f"{STORE_DIR}-*{BUILDING}"):
+        shutil.rmtree(path, ignore_errors=True)
+    for name in (f"{STORE_DIR}.new", f"{STORE_DIR}.old", LINK_ASIDE):  # the older layout's swap, a link aside
+        path = data_dir / name
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def recover(settings: Settings) -> None:
+    """Bring the data directory to a consistent state before anything serves or writes: the store
+    link names a complete store and every journal record is settled (see the module docstring)."""
+    with lock(settings.data_dir, name=WRITERS_LOCK), lock(settings.data_dir):
+        _recover_locked(settings)
+
+
+def settle_orphans(settings: Settings) -> None:
+    """Settle the journal records of a writer that died, without waiting: a record seen while no writer
+    holds the lock is an orphan (a writer holds it from its record to the record's removal). A running
+    server calls this before it lists contributions, so a command-line write killed beside it is
+    settled without a restart."""
+    if journal.pending(settings.data_dir):
+        with lock(settings.data_dir, wait=False, name=WRITERS_LOCK) as held:
+            if held:
+                with lock(settings.data_dir):
+                    _recover_locked(settings)
+
+
+def _recover_locked(settings: Settings) -> None:
+    data_dir = Path(settings.data_dir)
+    pointer = data_dir / STORE_DIR
+    legacy_old = data_dir / f"{STORE_DIR}.old"
+    if not pointer.is_symlink() and not pointer.exists() and legacy_old.is_dir():
+        os.rename(legacy_old, pointer)  # the older layout, stopped inside its swap: the old store was complete
+    if pointer.is_dir() and not pointer.is_symlink():  # the older layout: the store becomes a generation
+        generation = data_dir / f"{STORE_DIR}-{time.time_ns()}"
+        os.rename(pointer, generation)
+        fsync_dir(data_dir)
+        crashpoint("recover:moved")
+    if current_store(data_dir) is None and _generations(data_dir):
+        generations = _generations(data_dir)
+        _point(data_dir, generations[max(generations)])
+    _prune(data_dir)
+    for stale in data_dir.glob(f".{FINGERPRINT}.*.tmp"):
+        stale.unlink(missing_ok=True)
+    journal.remove_leftovers(data_dir)
+    if not journal.pending(data_dir):
+        return
+    current = current_store(data_dir)
+    writer = Writer(current) if current is not None else None
+    try:
+        journal.recover(data_dir, writer, settings.base_iri)
+        if writer is not None:
+            writer.flush()
+    finally:
+        if writer is not None:
+            writer.close()
+    mark_written(settings)
 
 
 def open_read_only(settings: Settings) -> ox.Store:
-    with lock(settings.data_dir, shared=True):
-        return ox.Store.read_only(str(store_path(settings)))
+    return open_reader(store_path(settings))
+
+
+def open_reader(pointer) -> ox.Store:
+    """Open the store the link names, read-only: resolved under the shared lock, so never half swapped,
+    and opened by its own directory, so a later swap cannot mix two generations' files."""
+    pointer = Path(pointer)
+    with lock(pointer.parent, shared=True):
+        current = current_store(pointer.parent)
+        if current is None:
+            raise FileNotFoundError(f"no store at {pointer}: build it first (clkg build)")
+        return ox.Store.read_only(str(current))
 
 
 @contextmanager
-def lock(data_dir, *, shared: bool = False):
-    """The store's write lock (<data_dir>/write.lock): exclusive for a writer, shared for opening readers."""
-    path = Path(data_dir) / LOCK_FILE
+def lock(data_dir, *, shared: bool = False, wait: bool = True, name: str = LOCK_FILE):
+    """A file lock in the data directory (see the module docstring): the store's lock (write.lock) by
+    default, exclusive for a writer, shared for opening readers; or `name=WRITERS_LOCK`. Yields True
+    when held; with `wait=False`, False at once if another holds it."""
+    path = Path(data_dir) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -215,8 +362,12 @@ def write_session(settings: Settings, work):
     """Run `work(writer)` as the one writer: under the exclusive lock, on the store opened read-write,
     flushed and closed before the lock is released. Its changes should be one `writer.extend` (a
     transaction), so that a failure leaves nothing behind; a query result must not outlive `work`."""
-    with lock(settings.data_dir):
-        writer = Writer(store_path(settings))
+    with lock(settings.data_dir, name=WRITERS_LOCK), lock(settings.data_dir):
+        _recover_locked(settings)  # a write of another process may have been interrupted
+        current = current_store(settings.data_dir)
+        if current is None:
+            raise FileNotFoundError(f"no store at {store_path(settings)}: build it first (clkg build)")
+        writer = Writer(current)
         try:
             result = work(writer)
             writer.flush()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -121,26 +122,42 @@ HOSTILE_TOKEN = "hostile-suite-token"
 SERVE_COMMAND = [sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port"]
 
 
-@pytest.fixture(scope="module")
-def hostile_server(tmp_path_factory):
-    """`clkg serve` (gunicorn) on the miniature graph, writes open to HOSTILE_TOKEN; yields its base URL.
-    One per test module, so that what one module does to it cannot hide a fault from another."""
-    data_dir = tmp_path_factory.mktemp("hostile")
-    dirs = {"ontology": [str(DATA / "ontology")], "evidence": [str(DATA / "evidence")],
+DEV_SERVER_COMMAND = [sys.executable, str(config.ROOT / "server.py"), "--host", "127.0.0.1", "--port"]
+
+
+@contextlib.contextmanager
+def mini_server(data_dir: Path, extra_evidence: list[Path] = (), env: dict | None = None,
+                command: list[str] = SERVE_COMMAND):
+    """A server process (`clkg serve`, gunicorn, by default) on the miniature graph built in `data_dir` (plus
+    `extra_evidence` folders of Turtle in the evidence graph), writes open to HOSTILE_TOKEN, a 3 s time
+    limit; `env` adds or overrides settings. Yields its base URL."""
+    dirs = {"ontology": [str(DATA / "ontology")], "evidence": [str(DATA / "evidence")] + [str(d) for d in extra_evidence],
             "illustrative": [str(DATA / "illustrative")]}
     env = {"CLKG_SOURCE_DIRS": json.dumps(dirs), "CLKG_WRITE_TOKEN": HOSTILE_TOKEN, "CLKG_QUERY_TIMEOUT": "3",
-           "CLKG_RESULT_LIMIT": "100000"}
+           "CLKG_RESULT_LIMIT": "100000", **(env or {})}
     build_env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), **env)
     subprocess.run([sys.executable, "-m", "clkg.cli", "build", "--no-reason"], env=build_env, cwd=config.ROOT,
                    check=True, capture_output=True)
-    with live_server(SERVE_COMMAND, data_dir, env=env) as base:
+    with live_server(command, data_dir, env=env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def hostile_server(request, tmp_path_factory):
+    """`clkg serve` (gunicorn) on the miniature graph, writes open to HOSTILE_TOKEN; yields its base URL.
+    One per test module, so that what one module does to it cannot hide a fault from another. A module
+    may pin settings for its server in a dict `HOSTILE_SERVER_ENV`."""
+    with mini_server(tmp_path_factory.mktemp("hostile"), env=getattr(request.module, "HOSTILE_SERVER_ENV", {})) as base:
         yield base
 
 
 def assert_alive(base: str, within: float = 1.0) -> None:
     """The server answers `ASK {}` within `within` seconds (what every hostile test checks, during and after)."""
+    import uuid
+
+    query = urllib.parse.quote(f"ASK {{}} # {uuid.uuid4().hex}")  # a new text each time: never an answer from the cache
     started = time.monotonic()
-    with urllib.request.urlopen(f"{base}/sparql?query=ASK%7B%7D", timeout=within + 5) as response:
+    with urllib.request.urlopen(f"{base}/sparql?query={query}", timeout=within + 5) as response:
         answer = json.load(response)
     elapsed = time.monotonic() - started
     assert answer["boolean"] is True

@@ -58,11 +58,14 @@ def page(browser, server):
     context.route("**/*", loopback_only)
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
-    errors = []
+    errors, violations = [], []
     tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.on("console", lambda message: violations.append(f"{tab.url}: {message.text}")
+           if message.type == "error" and "Content Security Policy" in message.text else None)
     yield tab
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 def test_home_concept_study_and_a_yasgui_query(page, server):
@@ -102,3 +105,26 @@ def test_home_concept_study_and_a_yasgui_query(page, server):
     page.wait_for_selector(".yasr table tbody tr td")
     table = page.inner_text(".yasr table")
     assert "citation" in table and citation in table
+
+
+def test_no_page_breaks_its_content_security_policy(page, server):
+    """Every kind of page loads without the browser refusing anything under the site's CSP (no inline
+    script, handler or style; the ontology documentation's own styles allowed by hash)."""
+    paths = ["/", "/concepts", "/concept/M1.html", "/studies", "/claims", "/evidence-map", "/search?q=leraar",
+             "/cases", "/case/example-1.html", "/graphs", "/graph/evidence.html", "/dataset.html",
+             "/ontology.html", "/sparql", "/nothing-here"]
+    for path in paths:
+        response = page.goto(f"{server}{path}")
+        assert "script-src 'self'" in response.headers["content-security-policy"], path
+        page.wait_for_load_state("load")
+    page.goto(f"{server}/studies")
+    page.locator("table a").first.click()  # a study page
+    page.wait_for_url("**/study/*.html")
+    page.locator("table.claims a.muted").first.click()  # one of its claims
+    page.wait_for_url("**/claim/*.html")
+    # a dump still downloads under the locked policy of data answers (default-src 'none'; sandbox)
+    page.goto(f"{server}/dataset.html")
+    with page.expect_download() as download:
+        page.locator("a[href$='/dumps/all.nq']").first.click()
+    assert download.value.suggested_filename == "all.nq" and download.value.failure() is None
+    # the page fixture fails the test on any CSP violation the browser logged on these pages

@@ -311,7 +311,7 @@ def test_a_failure_at_any_step_leaves_no_file_and_no_quads(client, settings, mon
     if step == "mark_written":
         monkeypatch.setattr(store, "mark_written", fail)
     elif step == "replace":
-        monkeypatch.setattr(contributions.os, "replace", fail)
+        monkeypatch.setattr(os, "replace", fail)
     else:
         real_session = store.write_session
 
@@ -340,19 +340,19 @@ def test_a_failed_delete_changes_nothing(client, settings, monkeypatch, step):
     created = client.post("/api/entries", data=new_study("wouters", "Blijft staan"), content_type=TURTLE,
                           headers=ALICE).get_json()
     before = snapshot(settings)
-    real_replace = contributions.os.replace
+    real_replace = os.replace
 
     def fail(*args, **kwargs):
         raise OSError(5, "Input/output error")
 
     if step == "replace":
-        monkeypatch.setattr(contributions.os, "replace", fail)
+        monkeypatch.setattr(os, "replace", fail)
     else:
         monkeypatch.setattr(store, "mark_written", fail)
     response = client.delete(f"/api/entries/{created['id']}", headers=ALICE)
     assert response.status_code == 503 and "nothing was changed" in response.get_json()["error"]
     monkeypatch.undo()
-    assert contributions.os.replace is real_replace
+    assert os.replace is real_replace
     after = snapshot(settings)
     assert (after["quads"], after["count"], after["files"]) == (before["quads"], before["count"], before["files"])
     assert client.delete(f"/api/entries/{created['id']}", headers=ALICE).status_code == 200

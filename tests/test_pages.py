@@ -120,17 +120,19 @@ def test_evidence_map_is_a_heatmap_of_motives_conditions_outcomes(real_app):
     assert [c for c in codes if re.fullmatch(r"M\d+", c)] == [f"M{i}" for i in range(1, 16)]
     assert any(c.startswith("C5.") for c in codes) and sum(c.startswith("O-") for c in codes) == 15
     table = {r["code"]: r for r in csv.DictReader(io.StringIO(client.get("/evidence-map.csv").get_data(as_text=True)))}
-    lightness = {}
+    shade = {}
     for code, row in rows:
-        cells = re.findall(r'data-column="(\w+)" style="background-color: ([^;]+);[^"]*"><a href="([^"]+)"[^>]*>(\d+)</a>', row)
-        assert [c[0] for c in cells] == ["supports", "nuances", "contradicts", "studies"]
-        assert [int(c[3]) for c in cells] == [int(table[code][k]) for k in ("supports", "nuances", "contradicts", "studies")]
-        assert cells[0][2] == f"/concept/{code}#evidence-supports" and cells[3][2] == f"/concept/{code}#evidence"
-        total, colour = int(cells[3][3]), cells[3][1]
-        if total:
-            lightness[total] = int(re.search(r"(\d+)%\)$", colour).group(1))
-    # the more studies, the darker the cell (lower lightness) in the total column
-    assert len(lightness) > 3 and lightness[max(lightness)] < lightness[min(lightness)]
+        cells = re.findall(r'<td class="cell heat-(\w+) heat-(\d+)" data-column="(\w+)"><a href="([^"]+)"[^>]*>(\d+)</a>', row)
+        assert [c[2] for c in cells] == ["supports", "nuances", "contradicts", "studies"]
+        assert all(hue == column for hue, _, column, _, _ in cells)
+        assert [int(c[4]) for c in cells] == [int(table[code][k]) for k in ("supports", "nuances", "contradicts", "studies")]
+        assert cells[0][3] == f"/concept/{code}#evidence-supports" and cells[3][3] == f"/concept/{code}#evidence"
+        assert all((int(c[4]) == 0) == (c[1] == "0") for c in cells)  # shade 0 for an empty cell only
+        total, step = int(cells[3][4]), int(cells[3][1])
+        shade.setdefault(total, step)
+    # the more studies, the darker the cell (a higher step of the heat-* classes) in the total column
+    assert len(shade) > 3 and shade[max(shade)] == 10 and shade[max(shade)] > shade[min(shade)]
+    assert [shade[n] for n in sorted(shade)] == sorted(shade[n] for n in sorted(shade))
 
 
 def test_evidence_map_csv_is_the_named_query(client, real_app):

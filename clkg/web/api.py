@@ -1,13 +1,17 @@
-"""`/api/queries`: the named competency questions as a small REST API (and its OpenAPI description)."""
+"""`/api/queries`: the named competency questions as a small REST API, and `/api/openapi.json`."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request
+import json
 
-from clkg import namedqueries
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from clkg import config, namedqueries
 from clkg.sparql import QueryError
-from clkg.web import service
+from clkg.web import openapi, service
 
 blueprint = Blueprint("api", __name__, url_prefix="/api")
+
+
 def queries() -> dict:
     return service().queries
 
@@ -31,21 +35,24 @@ def run_named_query(name: str):
 
 
 @blueprint.get("/openapi.json")
-def openapi():
-    """OpenAPI 3 description of the named-query API, generated from the `.rq` headers."""
-    paths = {"/api/queries": {"get": {"summary": "List the named queries", "responses": {
-        "200": {"description": "name, summary and parameters of every named query"}}}}}
-    for query in queries().values():
-        parameters = [{"name": p.name, "in": "query", "required": p.required, "description": p.description,
-                       "schema": {"type": "integer" if p.type == "integer" else "string"}
-                       | ({"enum": p.enum} if p.enum else {})} for p in query.parameters]
-        paths[f"/api/queries/{query.name}"] = {"get": {
-            "summary": query.summary, "description": query.description, "parameters": parameters,
-            "responses": {
-                "200": {"description": "SPARQL 1.1 results", "content": {
-                    "application/sparql-results+json": {}, "text/csv": {}, "text/tab-separated-values": {}}},
-                "400": {"description": "a parameter is missing or bad; the message names it"},
-                "406": {"description": "the Accept header asks for a format that cannot be served"}}}}
-    return jsonify({"openapi": "3.0.3", "info": {"title": "Collective Learning Knowledge Graph: named queries",
-                                                 "version": "0.1.0"},
-                    "servers": [{"url": request.url_root.rstrip("/")}], "paths": paths})
+def openapi_description():
+    """OpenAPI 3 description of the machine interface (clkg/web/openapi.py)."""
+    return jsonify(openapi.describe(queries(), concept_values(), request.url_root.rstrip("/")))
+
+
+def concept_values() -> list[str]:
+    """What a concept parameter accepts: each concept's code, IRI and local name under clc:
+    (queries/internal/resolve-concept.rq decides; this lists the same three forms)."""
+    settings = current_app.config["CLKG"]
+    text = namedqueries.parse(config.ROOT / "queries" / "internal" / "concept-values.rq", settings.base_iri).text
+    body, _ = service().run(text, media_type="application/sparql-results+json")
+    namespace, values = settings.base_iri + "concept/", set()
+    for row in json.loads(body)["results"]["bindings"]:
+        iri = row["concept"]["value"]
+        values.add(iri)
+        if "code" in row:
+            values.add(row["code"]["value"])
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            values.add(iri[len(namespace):])
+    values.discard("")
+    return sorted(values)

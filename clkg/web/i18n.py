@@ -52,10 +52,11 @@ def t(key: str, **values) -> str:
 
 
 def switch_url(lang: str) -> str:
-    """The current page in another language."""
+    """The current page in another language: a query-only link, so that it stays on this page whatever
+    the request's path holds (a path such as `/\\host/x` would otherwise be a link to another site)."""
     args = request.args.to_dict(flat=False)
     args["lang"] = [lang]
-    return f"{request.script_root}{request.path}?{urlencode(args, doseq=True)}"
+    return f"?{urlencode(args, doseq=True)}"
 
 
 @blueprint.app_context_processor

@@ -30,10 +30,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, render_template, request
+from markupsafe import Markup, escape
 
 from clkg import config, namedqueries
 from clkg.sparql import QueryError
-from clkg.web import i18n, service
+from clkg.web import i18n, security, service
 
 blueprint = Blueprint("linked_data", __name__)
 
@@ -113,17 +114,35 @@ def local_path(iri: str) -> str | None:
     return None
 
 
-SAFE_SCHEMES = ("http:", "https:", "ftp:", "mailto:", "urn:", "doi:")
 VALID_IRI = re.compile(r"[^\s<>\"{}|^`\\]+")
 
 
-def href(iri: str) -> str:
-    """A link for an IRI: a path on this server for the project's IRIs, the IRI itself otherwise (only
-    for harmless schemes: a `javascript:` IRI in the data never becomes a live link)."""
+def href(iri: str) -> str | None:
+    """Where a link to an IRI goes: a path on this server for the project's IRIs, the IRI itself for
+    other http(s) IRIs, and None (no link: show it as text) for every other scheme, such as a
+    `javascript:` or `data:` IRI in contributed data."""
     path = local_path(str(iri))
     if path is not None:
-        return request.script_root + path
-    return str(iri) if str(iri).lower().startswith(SAFE_SCHEMES) else "#"
+        return None if path.startswith("//") else request.script_root + path  # "//x" would leave the site
+    return str(iri) if security.web_link(iri) else None
+
+
+def iri_link(iri, content=None, fragment: str | None = None, **attributes) -> Markup:
+    """`<a href>` to an IRI with `content` (escaped unless already markup; the IRI by default), or the
+    same content in a `<span class="unlinked">` when the IRI may not be a link; `fragment` is added to
+    the link (`#fragment`). Attribute names may end in `_` (`class_`). Every template links IRIs with
+    this one helper."""
+    target = href(iri)
+    if target is not None and fragment:
+        target += "#" + fragment
+    text = escape(str(iri) if content is None else content)
+    rest = "".join(f' {name.rstrip("_")}="{escape(value)}"' for name, value in attributes.items()
+                   if value is not None and name.rstrip("_") != "class")
+    classes = " ".join(filter(None, [attributes.get("class_"), None if target else "unlinked"]))
+    rest += f' class="{escape(classes)}"' if classes else ""
+    if target is None:
+        return Markup(f'<span title="{escape(str(iri))}"{rest}>{text}</span>')
+    return Markup(f'<a href="{escape(target)}"{rest}>{text}</a>')
 
 
 def curie(iri: str) -> str:
@@ -661,6 +680,7 @@ def ontology_document(ext: str):
         banner = render_template("ontology-banner.html", alternates=alternates("/ontology"))
         marker = re.search(r"<body[^>]*>", page)
         page = page[:marker.end()] + banner + page[marker.end():] if marker else banner + page
+        security.allow_inline_styles(page)  # pyLODE's own <style>, by hash; nothing else inline
         return html_response(page, "/ontology", resource)
     lang = i18n.language()
     description = describe(resource, lang)
@@ -696,7 +716,7 @@ def _documentation_for(key: tuple) -> str | None:
 # --- the 404 page for anything else under a known kind is above; template helpers --------------------
 @blueprint.app_context_processor
 def template_helpers():
-    return {"href": href, "curie": curie, "local_name": local_name, "is_iri": lambda t: isinstance(t, ox.NamedNode),
+    return {"iri_link": iri_link, "curie": curie, "local_name": local_name, "is_iri": lambda t: isinstance(t, ox.NamedNode),
             "is_blank": lambda t: isinstance(t, ox.BlankNode), "is_literal": lambda t: isinstance(t, ox.Literal),
             "literal_value": lambda t: _literal_value(t) if isinstance(t, ox.Literal) else t,
             "resource_kinds": KINDS, "ns": prefixes()}

@@ -4,6 +4,7 @@ in `queries/pages/` (or a named query), run through the service's worker pool.""
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -14,7 +15,7 @@ from clkg.web import linked_data as ld
 blueprint = Blueprint("pages", __name__)
 
 POLARITIES = ("supports", "nuances", "contradicts")
-HUES = {"supports": 145, "nuances": 38, "contradicts": 2, "studies": 214}
+HEAT_STEPS = 10  # shades of the heatmap: static/site.css has a class heat-1 ... heat-10 (and heat-0)
 GROUPS = ("motive", "condition", "outcome")
 LEVELS = ("STU", "TEA", "SCH")
 VALUE_TYPES = ("ACT", "RES", "PRA", "VIS", "INS")
@@ -109,19 +110,14 @@ def evidence_map():
 
 
 def heat_cell(row: dict, column: str, maximum: int, labels: ld.Labels) -> dict:
-    """One cell of the heatmap: count, colours scaled to the column's maximum, link to the evidence."""
+    """One cell of the heatmap: count, a shade (step 0-10 of the column's maximum; the colours are the
+    `heat-*` classes of static/site.css), link to the evidence."""
     count = ld.as_int(row.get(column))
-    ratio = count / maximum if maximum else 0
-    if count == 0:
-        background, colour = "#f3f4f6", "#8a94a6"
-    else:
-        lightness = round(94 - 58 * ratio)
-        background = f"hsl({HUES[column]}, 62%, {lightness}%)"
-        colour = "#ffffff" if lightness < 58 else "#1d2330"
+    step = math.ceil(HEAT_STEPS * count / maximum) if count and maximum else 0
     anchor = "evidence" if column == "studies" else f"evidence-{column}"
     concept = str(row["concept"])
-    return {"count": count, "style": f"background-color: {background}; color: {colour};",
-            "href": f"{ld.href(concept)}#{anchor}", "column": column,
+    return {"count": count, "classes": f"heat-{column} heat-{min(step, HEAT_STEPS)}", "concept": concept,
+            "anchor": anchor, "column": column,
             "title": i18n.t(f"map.cell.{column}", count=count, concept=labels(concept))}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from clkg.sparql import QueryError
-from clkg.web import service
+from clkg.web import security, service
 
 blueprint = Blueprint("sparql", __name__)
 PROTOCOL_PARAMS = {"query", "default-graph-uri", "named-graph-uri"}
@@ -57,7 +57,8 @@ def read_protocol_request():
         query = single_query(form)
         if not query:
             raise QueryError(400, "A POST needs a 'query' form field.")
-        return query, form.getlist("default-graph-uri"), form.getlist("named-graph-uri")
+        return (query, request.args.getlist("default-graph-uri") + form.getlist("default-graph-uri"),
+                request.args.getlist("named-graph-uri") + form.getlist("named-graph-uri"))
     if not content_type:
         raise QueryError(400, "A POST needs a Content-Type: application/sparql-query or "
                               "application/x-www-form-urlencoded.")
@@ -79,6 +80,7 @@ def describe_service():
     if best == "text/html":
         queries = service().queries
         examples = {q.name: q.text for q in queries.values()}
+        security.allow_style_hashes(*security.YASGUI_STYLE_HASHES)
         return render_template("query.html", queries=queries.values(), examples=examples)
     body = render_template("service-description.ttl", endpoint=request.base_url, settings=settings,
                            graphs=["ontology", "evidence", "illustrative", "inferred"])

@@ -42,25 +42,35 @@ def listener():
     server.close()
 
 
+HOSTILE_SERVER_ENV = {"CLKG_QUERY_WORKERS": "2", "CLKG_CACHE_MB": "0"}
+ATTACKER = "127.0.0.2"  # another client than assert_alive's 127.0.0.1: the pool is fair per client
+
+
+def connect(base: str, timeout: float = 60):
+    import http.client
+
+    url = urllib.parse.urlsplit(base)
+    return http.client.HTTPConnection(url.hostname, url.port, timeout=timeout, source_address=(ATTACKER, 0))
+
+
 def send(base: str, query: str, method: str = "POST", timeout: float = 60) -> tuple[int, str]:
-    if method == "GET":
-        request = urllib.request.Request(f"{base}/sparql?" + urllib.parse.urlencode({"query": query}))
-    else:
-        request = urllib.request.Request(f"{base}/sparql", data=query.encode("utf-8"),
-                                         headers={"Content-Type": "application/sparql-query"})
+    """Send a query from the attacker's address; (status, body)."""
+    connection = connect(base, timeout)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode("utf-8", "replace")
+        if method == "GET":
+            connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": query}))
+        else:
+            connection.request("POST", "/sparql", body=query.encode("utf-8"),
+                               headers={"Content-Type": "application/sparql-query"})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
 
 
 def send_large(base: str, size: int) -> tuple[int, str]:
     """POST a `size`-byte query in chunks; a server that answers 413 early may close before the last one."""
-    import http.client
-
-    host, port = urllib.parse.urlsplit(base).netloc.split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60)
+    connection = connect(base)
     connection.putrequest("POST", "/sparql")
     connection.putheader("Content-Type", "application/sparql-query")
     connection.putheader("Content-Length", str(size))

@@ -1,23 +1,10 @@
-"""The web server: `create_app()` for WSGI servers, or `python server.py [--host H] [--port P]`."""
-from __future__ import annotations
+"""The web server of a checkout: `python server.py [--host H] [--port P]`, or `server:create_app()` for
+WSGI servers. Both live in the package (`clkg.server`, `clkg.web.create_app`); this file only forwards."""
+import sys
 
-import argparse
+from clkg.server import create_app, main
 
-from clkg.config import Settings
-from clkg.web import create_app
-
-__all__ = ["create_app"]
-
-
-def main() -> None:
-    settings = Settings.from_env()
-    parser = argparse.ArgumentParser(description="Serve the Collective Learning Knowledge Graph.")
-    parser.add_argument("--host", default=settings.host, help="address to bind (default %(default)s)")
-    parser.add_argument("--port", type=int, default=settings.port, help="port (default %(default)s)")
-    args = parser.parse_args()
-    settings.host, settings.port = args.host, args.port
-    create_app(settings).run(host=args.host, port=args.port, threaded=True)
-
+__all__ = ["create_app", "main"]
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from clkg import store
+from clkg import resources, store
 from clkg.config import Settings
 
 FORMATS = {"table": "application/sparql-results+json", "json": "application/sparql-results+json",
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
-    except ValueError as error:
+    except ValueError as error:  # SettingError and the other settings' checks
         print(f"clkg: bad setting: {error}", file=sys.stderr)
         return 2
     handlers = {"build": build_store, "query": run_query, "serve": serve_app, "validate": validate_entries,
@@ -71,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args, settings)
     except store.BuildError as error:
         print(f"clkg: cannot build the store: {error}", file=sys.stderr)
+    except resources.ResourceError as error:
+        print(f"clkg: the installation is broken: {error}", file=sys.stderr)
     return 1
 
 
@@ -288,32 +290,16 @@ def delete_entries(args, settings: Settings) -> int:
 
 
 def serve_app(args, settings: Settings) -> int:
-    """Production serving: gunicorn, one process, threads for concurrency. One process, because it owns
-    the store's writes and the query pool whose per-client limits must see every request; the CPU work
-    of queries is in the pool's worker processes (CLKG_QUERY_WORKERS, one per CPU by default). Threads:
-    one per running and per waiting query and some to spare (Settings.web_threads), so that the pool, not
-    gunicorn's own unbounded backlog of requests, decides who waits."""
-    from gunicorn.app.base import BaseApplication
-
-    from clkg.web import create_app
+    """`clkg serve`: gunicorn on the configured (or given) address; see clkg.server."""
+    from clkg import server
 
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
-    store.build(settings, progress=True)
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("threads", args.threads or settings.web_threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("timeout", int(settings.query_timeout * 4 + 30))
-
-        def load(self):
-            return create_app(settings)
-
-    Server().run()
-    return 0
+    try:
+        return server.serve(settings, threads=args.threads or settings.web_threads)
+    except server.StartupError as error:
+        print(f"clkg: cannot start the server: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,14 +2,14 @@
 
 | variable             | default                                   | meaning                                  |
 |----------------------|-------------------------------------------|------------------------------------------|
-| CLKG_DATA_DIR        | <repo>/.data                              | where the on-disk store lives            |
+| CLKG_DATA_DIR        | .data (in the current directory)          | where the on-disk store lives            |
 | CLKG_BASE_IRI        | https://w3id.org/clkg/                    | base of every IRI the project mints      |
 | CLKG_HOST            | 127.0.0.1                                 | address the server binds to              |
 | CLKG_PORT            | 8000                                      | port the server listens on               |
 | CLKG_QUERY_TIMEOUT   | 5                                         | seconds a SPARQL query may run           |
 | CLKG_RESULT_LIMIT    | 10000                                     | rows (or triples) a query may return     |
 | CLKG_SOURCE          | <repo>/../shared/seed/000_f9db65658bbe0a7d.txt | the report's text                   |
-| CLKG_SOURCE_DIRS     | ontology/, kg/evidence/, kg/cases/illustrative/ | Turtle folders per named graph, as JSON: {"evidence": ["dir", ...], ...} |
+| CLKG_SOURCE_DIRS     | the packaged ontology/, kg/evidence/, kg/cases/illustrative/ (clkg.resources) | Turtle folders per named graph, as JSON: {"evidence": ["dir", ...], ...} |
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
@@ -32,8 +32,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clkg import resources
 from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
 
+# The source checkout this module runs from: where the tests, the benchmarks and `../shared` (the
+# report's text) are. Nothing the product reads at run time is found through it: see clkg.resources.
 ROOT = Path(__file__).resolve().parent.parent
 # fault injection for the crash-safety tests; empty (inert) unless a test sets it for a child process
 CRASH_AT = os.environ.get("CLKG_CRASH_AT", "")
@@ -60,14 +63,14 @@ def _env(name: str, default):
     try:
         return type(default)(value)
     except ValueError:
-        raise ValueError(f"{name}: {value!r} is not a {type(default).__name__}") from None
+        raise SettingError(f"{name}: {value!r} is not a {type(default).__name__}") from None
 
 
 @dataclass
 class Settings:
     """Runtime settings; `Settings.from_env()` reads the environment, tests pass their own."""
 
-    data_dir: Path = ROOT / ".data"
+    data_dir: Path = field(default_factory=lambda: Path.cwd() / ".data")
     base_iri: str = CANONICAL_BASE
     host: str = "127.0.0.1"
     port: int = 8000
@@ -83,11 +86,7 @@ class Settings:
     query_queue_per_client: int = 0  # 0: a quarter of the queue
     trusted_proxies: tuple = ()      # ip_network objects whose X-Forwarded-For is believed
     cache_mb: int = 64
-    source_dirs: dict = field(default_factory=lambda: {
-        "ontology": [ROOT / "ontology"],
-        "evidence": [ROOT / "kg" / "evidence"],
-        "illustrative": [ROOT / "kg" / "cases" / "illustrative"],
-    })
+    source_dirs: dict = field(default_factory=resources.source_dirs)
 
     def __post_init__(self):
         """Fill the pool's figures left at 0 from the machine, and refuse figures that cannot work."""
@@ -112,14 +111,13 @@ class Settings:
     def from_env(cls) -> "Settings":
         settings = cls._from_env()
         if os.environ.get("CLKG_SOURCE_DIRS"):
-            dirs = json.loads(os.environ["CLKG_SOURCE_DIRS"])
-            settings.source_dirs = {graph: [Path(d) for d in folders] for graph, folders in dirs.items()}
+            settings.source_dirs = parse_source_dirs(os.environ["CLKG_SOURCE_DIRS"])
         return settings
 
     @classmethod
     def _from_env(cls) -> "Settings":
         return cls(
-            data_dir=Path(_env("CLKG_DATA_DIR", str(ROOT / ".data"))),
+            data_dir=Path(_env("CLKG_DATA_DIR", str(Path.cwd() / ".data"))),
             base_iri=_env("CLKG_BASE_IRI", CANONICAL_BASE),
             host=_env("CLKG_HOST", "127.0.0.1"),
             port=_env("CLKG_PORT", 8000),
@@ -139,6 +137,31 @@ class Settings:
 
     def graph_iri(self, name: str) -> str:
         return f"{self.base_iri}graph/{name}"
+
+
+class SettingError(ValueError):
+    """A setting from the environment that cannot be used; the message names the variable and the problem."""
+
+
+def parse_source_dirs(text: str) -> dict[str, list[Path]]:
+    """CLKG_SOURCE_DIRS: {"graph": ["folder", ...], ...}, every folder an existing directory."""
+    name = "CLKG_SOURCE_DIRS"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SettingError(f"{name} is not JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+    if not isinstance(value, dict) or not value:
+        raise SettingError(f'{name} must be a JSON object of named graphs, e.g. {{"evidence": ["kg/evidence"]}}')
+    dirs = {}
+    for graph, folders in value.items():
+        if not graph or not isinstance(folders, list) or not all(isinstance(f, str) and f for f in folders):
+            raise SettingError(f"{name}: the graph {graph!r} must have a list of folder names")
+        dirs[graph] = [Path(folder) for folder in folders]
+        for folder in dirs[graph]:
+            if not folder.is_dir():
+                what = "is not a folder" if folder.exists() else "does not exist"
+                raise SettingError(f"{name}: the folder {str(folder)!r} of the graph {graph!r} {what}")
+    return dirs
 
 
 def machine_workers() -> int:
@@ -175,7 +198,7 @@ def parse_tokens(single: str = "", several: str = "") -> dict:
     names = list(tokens.values())
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise ValueError(f"CLKG_WRITE_TOKEN(S): the contributor name {duplicates[0]!r} is given to more than one token")
+        raise SettingError(f"CLKG_WRITE_TOKEN(S): the contributor name {duplicates[0]!r} is given to more than one token")
     if any(not token for token in tokens):
-        raise ValueError("CLKG_WRITE_TOKENS: an empty token")
+        raise SettingError("CLKG_WRITE_TOKENS: an empty token")
     return tokens

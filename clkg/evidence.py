@@ -11,7 +11,7 @@ from pathlib import Path
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from clkg import config
+from clkg import config, resources
 from clkg.source import fold, quote_in_source
 from clkg.turtle import load
 
@@ -65,7 +65,7 @@ def audit(graph: Graph, source: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    paths = argv or sorted(str(p) for p in (config.ROOT / "kg" / "evidence").glob("*.ttl"))
+    paths = argv or sorted(str(p) for p in resources.evidence().glob("*.ttl"))
     problems = audit(load(paths), config.SOURCE_TEXT)
     for line in problems:
         print(line)

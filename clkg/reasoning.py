@@ -217,9 +217,9 @@ def _all_types(individual, owlready2):
 
 def main(argv: list[str]) -> int:
     """`python -m clkg.reasoning [TTL ...]`: check consistency and report the materialised triples."""
-    from clkg import config
+    from clkg import resources
 
-    paths = argv or sorted(str(p) for d in ("ontology", "kg/evidence") for p in (config.ROOT / d).glob("*.ttl"))
+    paths = argv or sorted(str(p) for d in (resources.ontology(), resources.evidence()) for p in d.glob("*.ttl"))
     started = time.perf_counter()
     try:
         inferred = materialise(paths)

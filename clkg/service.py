@@ -10,15 +10,15 @@ class Service:
 
     def __init__(self, settings, pool_size: int | None = None):
         """`pool_size`: query workers (default: the setting, sized from the machine)."""
-        from clkg import config, namedqueries, store
+        from clkg import namedqueries, resources, store
 
         self.settings = settings
         size = pool_size or settings.query_workers
         self.pool = QueryPool(str(store.store_path(settings)), size=size, timeout=settings.query_timeout,
                               per_client=min(settings.query_per_client, size), queue=settings.query_queue,
                               queue_per_client=settings.query_queue_per_client)
-        self.queries = namedqueries.load_all(config.ROOT / "queries", settings.base_iri)
-        self._resolve = namedqueries.parse(config.ROOT / "queries" / "internal" / "resolve-concept.rq",
+        self.queries = namedqueries.load_all(resources.queries(), settings.base_iri)
+        self._resolve = namedqueries.parse(resources.internal_query("resolve-concept"),
                                            settings.base_iri).text
         self._generation = store.generation
 

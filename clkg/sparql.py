@@ -172,7 +172,7 @@ def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
     try:
         sandbox.enter(config.worker_memory() if memory_mib is None else memory_mib)
         refusal = None
-    except sandbox.SandboxError as error:
+    except (sandbox.SandboxError, config.SettingError) as error:
         log.critical("query worker refuses to serve: %s", error)
         refusal = ("error", 503, "The query service is not available: its sandbox could not be set up.")
     sandbox.run_on_big_stack(loop, connection, store_dir, refusal)

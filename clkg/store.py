@@ -54,6 +54,7 @@ BUILDING = ".building"
 LINK_ASIDE = ".store.link"
 FINGERPRINT = "fingerprint.json"
 INFERRED = "inferred"
+REASONED = "reasoned"  # the reasoner's last answer, by the digest of its input (and of clkg/reasoning.py)
 LOCK_FILE = "write.lock"  # the current store's: writers exclusive, readers shared while they open it
 WRITERS_LOCK = "writers.lock"  # one writer at a time; readers never take it
 CONTRIBUTIONS = journal.CONTRIBUTIONS
@@ -149,17 +150,33 @@ def read_contribution(path: Path, base: str) -> list:
 
 
 def inferred_quads(settings: Settings, files: dict[str, list[Path]]):
-    """Class memberships the reasoner infers for the instance data, for the `inferred` graph."""
-    from clkg import reasoning  # Java and owlready2 are only needed when a build reasons
+    """Class memberships the reasoner infers for the instance data, for the `inferred` graph.
 
+    HermiT is most of a cold build, so its answer is kept in `<data_dir>/reasoned/<digest>.nt`, keyed by
+    the ontology and evidence files it read (canonical IRIs, so a change of base reuses it too): a build
+    reasons again only when one of those files changed."""
     paths = [p for graph in ("ontology", "evidence") for p in files.get(graph, [])]
-    try:
-        inferred = reasoning.materialise(paths)
-    except (reasoning.InconsistentGraph, reasoning.ReasonerError) as error:
-        raise BuildError(f"the reasoner refused the ontology and evidence: {error}") from None
+    digest = hashlib.sha256(Path(__file__).with_name("reasoning.py").read_bytes())
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    kept = Path(settings.data_dir) / REASONED / f"{digest.hexdigest()[:32]}.nt"
+    if kept.is_file():
+        text = kept.read_bytes()
+    else:
+        from clkg import reasoning  # Java and owlready2 are only needed when a build reasons
+
+        try:
+            inferred = reasoning.materialise(paths)
+        except (reasoning.InconsistentGraph, reasoning.ReasonerError) as error:
+            raise BuildError(f"the reasoner refused the ontology and evidence: {error}") from None
+        text = inferred.serialize(format="nt").encode()
+        shutil.rmtree(kept.parent, ignore_errors=True)  # one answer kept: the last sources'
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        aside = kept.with_suffix(".tmp")
+        aside.write_bytes(text)
+        os.replace(aside, kept)
     graph = ox.NamedNode(settings.graph_iri(INFERRED))
-    text = inferred.serialize(format="nt")
-    quads = ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)
+    quads = ox.parse(text, format=ox.RdfFormat.N_TRIPLES)
     return [ox.Quad(rebase(q.subject, settings.base_iri), q.predicate, rebase(q.object, settings.base_iri), graph)
             for q in quads]
 

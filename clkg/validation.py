@@ -38,9 +38,9 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, SH, XSD
 
-from clkg import config, turtle
+from clkg import config, resources, turtle
 
-SHAPES_DIR = config.ROOT / "shapes"
+SHAPES_DIR = resources.shapes()
 CLV = "https://w3id.org/clkg/validation/"
 GENID = "https://w3id.org/clkg/.well-known/genid/"
 IN_ENTRY = URIRef(CLV + "inEntry")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import prerequisites
 from clkg import config, store
 from clkg.config import Settings
 
@@ -79,14 +80,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def live_server(command: list[str], data_dir: Path, seconds: float = 90, env: dict | None = None):
+def live_server(command: list[str], data_dir: Path, seconds: float = 90, env: dict | None = None,
+                cwd: Path | None = None):
     """Start a real server process on a free loopback port (`command` + [port]); yield its base URL.
-    `env` adds environment variables (settings) for the server."""
+    `env` adds environment variables (settings) for the server; `cwd` is its directory (the checkout's)."""
     port = free_port()
     # the checkout's own package first, so a server started from a git worktree runs that worktree's code
     path = os.pathsep.join(filter(None, [str(config.ROOT), os.environ.get("PYTHONPATH", "")]))
-    env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), PYTHONPATH=path, **(env or {}))
-    process = subprocess.Popen(command + [str(port)], env=env, cwd=config.ROOT,
+    env = dict(os.environ, CLKG_DATA_DIR=str(data_dir), PYTHONPATH=path) | (env or {})
+    process = subprocess.Popen(command + [str(port)], env=env, cwd=cwd or config.ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -113,8 +115,7 @@ def live_server(command: list[str], data_dir: Path, seconds: float = 90, env: di
 
 @pytest.fixture(scope="session")
 def source_text() -> Path:
-    assert config.SOURCE_TEXT.is_file(), f"the report's text is missing at {config.SOURCE_TEXT}"
-    return config.SOURCE_TEXT
+    return prerequisites.require(config.SOURCE_TEXT, "the report's text")
 
 
 # --- the hostile-input suite: a real server that must survive what it is sent ---------------------------
@@ -174,3 +175,12 @@ def store_digest(base: str) -> str:
     with urllib.request.urlopen(request, timeout=30) as response:
         lines = response.read().decode().splitlines()
     return hashlib.sha256("\n".join(sorted(lines[1:])).encode()).hexdigest()
+
+
+# --- what the suite needs from outside the repository (tests/prerequisites.py) ---------------------------
+def pytest_collection_modifyitems(session, items):
+    prerequisites.install_chromium_if_needed(items, session.config.pluginmanager.get_plugin("terminalreporter"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    prerequisites.summary(terminalreporter)

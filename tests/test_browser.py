@@ -4,7 +4,7 @@ Playwright, against a real server process on a free loopback port, both started 
 The walk: the home page, a concept from it, a study from the concept's evidence, then the query page,
 where a query typed into YASGUI runs against /sparql and its result table is read. Nothing but
 loopback is reachable from the browser. `tests/browser_setup.sh` installs Chromium where it is missing
-(CI runs it before the tests)."""
+(the test suite runs it: tests/prerequisites.py)."""
 from __future__ import annotations
 
 import sys

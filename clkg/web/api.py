@@ -5,7 +5,7 @@ import json
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from clkg import config, namedqueries
+from clkg import namedqueries, resources
 from clkg.sparql import QueryError
 from clkg.web import openapi, service
 
@@ -44,7 +44,7 @@ def concept_values() -> list[str]:
     """What a concept parameter accepts: each concept's code, IRI and local name under clc:
     (queries/internal/resolve-concept.rq decides; this lists the same three forms)."""
     settings = current_app.config["CLKG"]
-    text = namedqueries.parse(config.ROOT / "queries" / "internal" / "concept-values.rq", settings.base_iri).text
+    text = namedqueries.parse(resources.internal_query("concept-values"), settings.base_iri).text
     body, _ = service().run(text, media_type="application/sparql-results+json")
     namespace, values = settings.base_iri + "concept/", set()
     for row in json.loads(body)["results"]["bindings"]:

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, g, has_request_context, request
 
+from clkg import resources
+
 LANGUAGES = ("en", "nl")
 DEFAULT = "en"
 COOKIE = "clkg_lang"
-FOLDER = Path(__file__).parent / "translations"
+FOLDER = resources.translations()
 
 blueprint = Blueprint("i18n", __name__)
 

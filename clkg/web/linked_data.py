@@ -32,13 +32,13 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from markupsafe import Markup, escape
 
-from clkg import config, namedqueries
+from clkg import config, namedqueries, resources
 from clkg.sparql import QueryError
 from clkg.web import i18n, security, service
 
 blueprint = Blueprint("linked_data", __name__)
 
-PAGE_QUERIES = config.ROOT / "queries" / "pages"
+PAGE_QUERIES = resources.page_queries()
 
 # Documents: extension -> media type; the first is the default for browsers and for "*/*".
 FORMATS = {

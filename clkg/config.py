@@ -13,6 +13,9 @@
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
+| CLKG_MAX_QUERY       | 262144 (256 KiB)                          | largest SPARQL query (bytes) /sparql accepts, GET or POST |
+| CLKG_MAX_QUERY_DEPTH | 300                                       | deepest parse tree of a query (about 70 nested groups) |
+| CLKG_WORKER_MEMORY   | 1/8 of the machine's memory, at least 1024 | address space (MiB) of each query worker |
 | CLKG_QUERY_WORKERS   | the CPUs this process may use (at least 2) | query worker processes                  |
 | CLKG_QUERY_PER_CLIENT | half the workers (at least 1, fewer than the workers) | queries one client may run at once |
 | CLKG_QUERY_QUEUE     | 4 x the workers                           | requests that may wait for a worker, all clients together |
@@ -45,6 +48,19 @@ CRASH_AT = os.environ.get("CLKG_CRASH_AT", "")
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 
+def machine_memory_mib() -> int:
+    """The machine's physical memory in MiB (a guess of 8 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return 8192
+
+
+def worker_memory() -> int:
+    """CLKG_WORKER_MEMORY, or 1/8 of the machine (at least 1 GiB): several workers and the web process share it."""
+    return _env("CLKG_WORKER_MEMORY", max(1024, machine_memory_mib() // 8))
+
+
 def _env(name: str, default):
     value = os.environ.get(name)
     if value in (None, ""):
@@ -67,6 +83,8 @@ class Settings:
     result_limit: int = 10000
     write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
     max_body: int = 2 * 1024 * 1024
+    max_query: int = 256 * 1024
+    max_query_depth: int = 300
     query_workers: int = 0           # 0: from the machine (machine_workers)
     query_per_client: int = 0        # 0: half the workers
     query_queue: int = 0             # 0: 4 x the workers
@@ -117,6 +135,8 @@ class Settings:
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
             write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
+            max_query=_env("CLKG_MAX_QUERY", 256 * 1024),
+            max_query_depth=_env("CLKG_MAX_QUERY_DEPTH", 300),
             query_workers=_env("CLKG_QUERY_WORKERS", 0),
             query_per_client=_env("CLKG_QUERY_PER_CLIENT", 0),
             query_queue=_env("CLKG_QUERY_QUEUE", 0),

@@ -153,7 +153,7 @@ def test_service_in_a_string_or_prefixed_name_is_not_a_refusal(client):
 def test_malformed_query_gives_line_and_column(client):
     response = client.get("/sparql", query_string={"query": "SELECT * WHERE {\n  ?s ?p }"})
     assert response.status_code == 400
-    assert "error at 2:" in response.get_data(as_text=True)
+    assert "line 2, column 3" in response.get_data(as_text=True)
     still_answers(client)
 
 

@@ -12,7 +12,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from clkg import config
-from clkg.source import fold, quote_in_source
+from clkg.source import citation_trouble, cleaned, fold
 from clkg.turtle import load
 
 CLO = Namespace(config.CANONICAL_BASE + "ontology/")
@@ -37,6 +37,19 @@ def first_author_names(graph: Graph, study: URIRef) -> set[str]:
     return {n for n in names if n}
 
 
+def quote_problems(quote: str, source: Path) -> list[str]:
+    """Why a quote is not a whole, verbatim statement of the cleaned source (empty when it is)."""
+    parts = cleaned(str(source)).locate_parts(quote)
+    if parts is None:
+        return [f"quote not found in the cleaned source: {quote[:80]!r}"]
+    problems = [f"quote part {i + 1} is not whole sentences or list items (lines {p.lines[0]}-{p.lines[1]})"
+                for i, p in enumerate(parts) if not p.whole]
+    trouble = citation_trouble(quote)
+    if trouble:
+        problems.append(f"quote {trouble}: {quote[-60:]!r}")
+    return problems
+
+
 def audit(graph: Graph, source: Path) -> list[str]:
     """Every reason a claim is not traceable, as readable lines (empty when all is well)."""
     problems = []
@@ -55,9 +68,8 @@ def audit(graph: Graph, source: Path) -> list[str]:
         if quote is None or getattr(quote, "language", None) != "nl":
             problems.append(f"{label}: no quote tagged @nl")
             continue
-        if not quote_in_source(str(quote), str(source)):
-            problems.append(f"{label}: quote not found in the source: {str(quote)[:80]!r}")
-        elif study is not None:
+        problems.extend(f"{label}: {problem}" for problem in quote_problems(str(quote), source))
+        if study is not None:
             names = first_author_names(graph, study)
             if names and not any(fold(n) in fold(str(quote)) for n in names):
                 problems.append(f"{label}: quote does not name {sorted(names)}")

@@ -20,6 +20,11 @@ CITO = Namespace("http://purl.org/spar/cito/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 POLARITIES = {CLO.supports, CLO.nuances, CLO.contradicts}
+# How the report uses a cited work (CiTO): every claim has cito:cites and exactly one of these, to the same study.
+# The claim shape (shapes/claim.ttl) and the ontology (ontology/clkg.ttl) list the same properties; a test keeps them equal.
+CITATION_FUNCTIONS = tuple(CITO[name] for name in (
+    "citesAsEvidence", "usesConceptIn", "citesAsAuthority", "usesMethodIn", "obtainsBackgroundFrom",
+    "citesAsPotentialSolution", "citesAsRecommendedReading"))
 
 
 def first_author_names(graph: Graph, study: URIRef) -> set[str]:
@@ -55,10 +60,13 @@ def audit(graph: Graph, source: Path) -> list[str]:
     problems = []
     for claim in sorted(graph.subjects(RDF.type, CLO.Claim)):
         label = str(claim).rsplit("/", 1)[-1]
-        study = graph.value(claim, CITO.citesAsEvidence)
+        study = graph.value(claim, CITO.cites)
         quote = graph.value(claim, CLO.quote)
         if study is None or (study, RDF.type, CLO.Study) not in graph:
             problems.append(f"{label}: cited study {study} is not a clo:Study")
+        functions = [(f, s) for f in CITATION_FUNCTIONS for s in graph.objects(claim, f)]
+        if len(functions) != 1 or functions[0][1] != study:
+            problems.append(f"{label}: needs exactly one citation function to the cited study, has {functions}")
         if graph.value(claim, CLO.about) is None:
             problems.append(f"{label}: no clo:about")
         if graph.value(claim, CLO.polarity) not in POLARITIES:

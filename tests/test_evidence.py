@@ -91,7 +91,7 @@ def test_claims_cover_every_chapter(graph):
 
 
 def test_every_cited_study_exists_with_title_and_year(graph):
-    for study in set(graph.objects(None, rdflib.URIRef("http://purl.org/spar/cito/citesAsEvidence"))):
+    for study in set(graph.objects(None, rdflib.URIRef("http://purl.org/spar/cito/cites"))):
         assert (study, RDF.type, CLO.Study) in graph, f"{study} is cited but not a study"
     for study in graph.subjects(RDF.type, CLO.Study):
         assert graph.value(study, DCTERMS.issued) is not None, f"{study} has no year"

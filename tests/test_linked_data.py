@@ -64,7 +64,7 @@ CONTRIBUTION = textwrap.dedent("""\
     @prefix cls:  <https://w3id.org/clkg/study/> .
     @prefix clm:  <https://w3id.org/clkg/claim/> .
     @prefix cito: <http://purl.org/spar/cito/> .
-    clm:4.2-zeta-omega-2018-M2 a clo:Claim ; cito:citesAsEvidence cls:zeta-omega-2018 ; clo:about clc:M2 ;
+    clm:4.2-zeta-omega-2018-M2 a clo:Claim ; cito:cites cls:zeta-omega-2018 ; cito:citesAsEvidence cls:zeta-omega-2018 ; clo:about clc:M2 ;
         clo:polarity clo:contradicts ; clo:section "4.2" ; clo:quote "Zeta en Omega (2018) spreken dit tegen."@nl .
     """)
 
@@ -184,7 +184,7 @@ def test_description_is_the_concise_bounded_description(ld):
 
 def test_turtle_uses_the_project_prefixes(ld):
     text = ld.get("/claim/c1.ttl").get_data(as_text=True)
-    assert "@prefix clm: <https://w3id.org/clkg/claim/>" in text and "cito:citesAsEvidence cls:alpha-2015" in text
+    assert "@prefix clm: <https://w3id.org/clkg/claim/>" in text and "cito:cites cls:alpha-2015" in text
 
 
 def test_ontology_document_is_the_vocabulary_without_the_concepts(ld):

@@ -401,7 +401,7 @@ def test_contribution_graphs_with_a_slash_in_their_name(ld):
     # 7: the claim links its study twice, by cito:cites and by its citation function (docs/modelling.md)
     assert int(graph.value(rdflib.URIRef(BASE + "graph/contribution/entry-1"), VOID.triples)) == 7
     dump = ld.get("/dumps/contribution/entry-1.nq")
-    assert dump.status_code == 200 and dump.get_data(as_text=True).count(f"<{BASE}graph/contribution/entry-1>") == 6
+    assert dump.status_code == 200 and dump.get_data(as_text=True).count(f"<{BASE}graph/contribution/entry-1>") == 7
     html = ld.get("/concept/M2.html").get_data(as_text=True)
     contradicts = html[html.index('id="evidence-contradicts"'):]
     assert "Zeta en Omega (2018) spreken dit tegen." in contradicts

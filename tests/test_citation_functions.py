@@ -12,7 +12,6 @@ import rdflib
 from rdflib import RDF, Namespace, URIRef
 
 from clkg import config, evidence
-from conftest import named_query_runner
 
 CLO = Namespace("https://w3id.org/clkg/ontology/")
 CLC = "https://w3id.org/clkg/concept/"
@@ -32,14 +31,8 @@ INNOVATOR_BULLET = {"laferriere-etal-2012", "alfrey-etal-2017", "ellison-etal-20
 
 
 @pytest.fixture(scope="module")
-def graph():
-    paths = sorted((config.ROOT / "kg" / "evidence").glob("*.ttl")) + sorted((config.ROOT / "ontology").glob("*.ttl"))
-    return evidence.load([str(p) for p in paths])
-
-
-@pytest.fixture(scope="module")
-def ask(real_app):
-    return named_query_runner(real_app)
+def graph(evidence_graph):
+    return evidence_graph
 
 
 def studies_about(graph, code: str, function: str | None = None, polarity: str | None = None) -> set[str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 from rdflib import RDF, Namespace, URIRef
 
-from clkg import config, evidence
-from conftest import named_query_runner
+
 
 CLO = Namespace("https://w3id.org/clkg/ontology/")
 CLC = "https://w3id.org/clkg/concept/"
@@ -14,14 +13,8 @@ SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 
 
 @pytest.fixture(scope="module")
-def graph():
-    paths = sorted((config.ROOT / "kg" / "evidence").glob("*.ttl")) + sorted((config.ROOT / "ontology").glob("*.ttl"))
-    return evidence.load([str(p) for p in paths])
-
-
-@pytest.fixture(scope="module")
-def ask(real_app):
-    return named_query_runner(real_app)
+def graph(evidence_graph):
+    return evidence_graph
 
 
 def studies_about(graph, code: str, polarity: str | None = None) -> set:

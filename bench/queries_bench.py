@@ -96,7 +96,7 @@ def evidence_ttl(scale: int, codes: list[str], seed: int = 7) -> str:
         lines.append(f'clj:j{j} a bibo:Journal ; dcterms:title "Journal {j}" .')
     for k in range(750 * scale):
         polarity = rng.choices(["supports", "nuances", "contradicts"], [80, 17, 3])[0]
-        lines.append(f'clm:c{k} a clo:Claim ; cito:citesAsEvidence cls:s{rng.randrange(studies)} ; '
+        lines.append(f'clm:c{k} a clo:Claim ; cito:cites cls:s{(study := rng.randrange(studies))} ; cito:citesAsEvidence cls:s{study} ; '
                      f'clo:about clc:{rng.choice(claimable)} ; clo:polarity clo:{polarity} ; '
                      f'clo:section "{rng.choice(["4.2", "5.3.3", "6.2"])}" ; clo:quote "Zin {k} (Author, 2015)."@nl .')
     return "\n".join(lines).replace(PREFIXES, PREFIXES + "@prefix clj: <https://w3id.org/clkg/venue/> .\n", 1) + "\n"

@@ -62,6 +62,22 @@ def real_app(real_settings):
     app.extensions["clkg"].close()
 
 
+@pytest.fixture(scope="session")
+def evidence_graph():
+    """The evidence and the ontology read from their Turtle files with rdflib: the independent count that
+    the answers of the named queries are checked against."""
+    from clkg import evidence
+
+    paths = sorted((config.ROOT / "kg" / "evidence").glob("*.ttl")) + sorted((config.ROOT / "ontology").glob("*.ttl"))
+    return evidence.load([str(p) for p in paths])
+
+
+@pytest.fixture(scope="session")
+def ask(real_app):
+    """`ask(name, **params)`: a named query on the real graph, as rows."""
+    return named_query_runner(real_app)
+
+
 def named_query_runner(app):
     """`run(name, **params)`: a named query through the API, as a list of {variable: value} rows."""
     client = app.test_client()

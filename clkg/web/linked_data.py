@@ -553,7 +553,7 @@ def render_resource(kind: str, resource: str, resource_path: str) -> str:
         return render_study(context)
     if kind == "claim":
         clo = rebase("https://w3id.org/clkg/ontology/")
-        study = description.first(PREFIXES["cito"] + "citesAsEvidence")
+        study = description.first(PREFIXES["cito"] + "cites")
         about, polarity = (description.first(clo + name) for name in ("about", "polarity"))
         context["claim"] = {"study": study.value if study is not None else None,
                             "about": about.value if about is not None else None,

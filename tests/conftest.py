@@ -111,6 +111,16 @@ def live_server(command: list[str], data_dir: Path, seconds: float = 90, env: di
 
 
 @pytest.fixture(scope="session")
+def virtuoso():
+    """A real Virtuoso 7 on 127.0.0.1 with a temporary database (tests/virtuoso.py; installed by
+    tests/services_setup.sh), stopped and removed after the session."""
+    from virtuoso import running_virtuoso
+
+    with running_virtuoso() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def source_text() -> Path:
     assert config.SOURCE_TEXT.is_file(), f"the report's text is missing at {config.SOURCE_TEXT}"
     return config.SOURCE_TEXT

@@ -59,7 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--threads", type=int, default=8)
 
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:  # a setting that cannot be used; the message names it
+        print(f"clkg: {error}", file=sys.stderr)
+        return 2
     handlers = {"build": build_store, "query": run_query, "serve": serve_app, "validate": validate_entries,
                 "ingest": ingest_entries, "delete": delete_entries, "import-case": import_case}
     try:
@@ -72,6 +76,23 @@ def main(argv: list[str] | None = None) -> int:
 def build_store(args, settings: Settings) -> int:
     rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
     print("store rebuilt" if rebuilt else "store is up to date", f"({store.store_path(settings)})")
+    return load_remote_store(settings) if settings.store == "remote" else 0
+
+
+def load_remote_store(settings: Settings) -> int:
+    """CLKG_STORE=remote: replace the remote store's graphs by those of the store just built."""
+    from clkg.stores import loading
+    from clkg.stores.remote import RemoteStore, RemoteStoreError
+
+    try:
+        remote = RemoteStore.from_settings(settings)
+        report = loading.load_graphs(settings, remote, progress=True)
+    except RemoteStoreError as error:
+        print(f"clkg: cannot load the remote store: {error}", file=sys.stderr)
+        return 1
+    dropped = f"; dropped {len(report.dropped)} graphs it no longer has" if report.dropped else ""
+    print(f"loaded {len(report.graphs)} graphs ({report.triples} triples) into {remote.gsp_url or remote.update_url}"
+          f"{dropped}")
     return 0
 
 

@@ -13,6 +13,12 @@
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
+| CLKG_STORE           | embedded                                  | the store: `embedded` (Oxigraph, in the data dir) or `remote` |
+| CLKG_STORE_QUERY_URL | (none)                                    | a remote store's SPARQL 1.1 query endpoint |
+| CLKG_STORE_UPDATE_URL| (none)                                    | its SPARQL 1.1 update endpoint           |
+| CLKG_STORE_GSP_URL   | (none)                                    | its Graph Store HTTP Protocol endpoint   |
+| CLKG_STORE_USER      | (none)                                    | user for the remote store (HTTP basic or digest auth, as it asks) |
+| CLKG_STORE_PASSWORD  | (none)                                    | that user's password                     |
 """
 from __future__ import annotations
 
@@ -24,6 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CANONICAL_BASE = "https://w3id.org/clkg/"
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
+
+
+STORES = ("embedded", "remote")
 
 
 def _env(name: str, default):
@@ -43,6 +52,12 @@ class Settings:
     result_limit: int = 10000
     write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
     max_body: int = 2 * 1024 * 1024
+    store: str = "embedded"  # or "remote": a store reached through the SPARQL 1.1 protocols (clkg/stores/)
+    store_query_url: str = ""
+    store_update_url: str = ""
+    store_gsp_url: str = ""
+    store_user: str = ""
+    store_password: str = field(default="", repr=False)
     source_dirs: dict = field(default_factory=lambda: {
         "ontology": [ROOT / "ontology"],
         "evidence": [ROOT / "kg" / "evidence"],
@@ -68,10 +83,22 @@ class Settings:
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
             write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
+            store=_store_kind(_env("CLKG_STORE", "embedded")),
+            store_query_url=_env("CLKG_STORE_QUERY_URL", ""),
+            store_update_url=_env("CLKG_STORE_UPDATE_URL", ""),
+            store_gsp_url=_env("CLKG_STORE_GSP_URL", ""),
+            store_user=_env("CLKG_STORE_USER", ""),
+            store_password=os.environ.get("CLKG_STORE_PASSWORD", ""),
         )
 
     def graph_iri(self, name: str) -> str:
         return f"{self.base_iri}graph/{name}"
+
+
+def _store_kind(value: str) -> str:
+    if value.strip().lower() not in STORES:
+        raise ValueError(f"CLKG_STORE: {value!r} is not one of {', '.join(STORES)}")
+    return value.strip().lower()
 
 
 def parse_tokens(single: str = "", several: str = "") -> dict:

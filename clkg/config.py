@@ -13,6 +13,7 @@
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
+| CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
 | CLKG_STORE           | embedded                                  | the store: `embedded` (Oxigraph, in the data dir) or `remote` |
 | CLKG_STORE_QUERY_URL | (none)                                    | a remote store's SPARQL 1.1 query endpoint |
 | CLKG_STORE_UPDATE_URL| (none)                                    | its SPARQL 1.1 update endpoint           |
@@ -27,8 +28,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clkg.vocab import CANONICAL_BASE  # the default base IRI (and re-exported)
+
 ROOT = Path(__file__).resolve().parent.parent
-CANONICAL_BASE = "https://w3id.org/clkg/"
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
 
 
@@ -52,6 +54,7 @@ class Settings:
     result_limit: int = 10000
     write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
     max_body: int = 2 * 1024 * 1024
+    cache_mb: int = 64
     store: str = "embedded"  # or "remote": a store reached through the SPARQL 1.1 protocols (clkg/stores/)
     store_query_url: str = ""
     store_update_url: str = ""
@@ -83,6 +86,7 @@ class Settings:
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
             write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
+            cache_mb=_env("CLKG_CACHE_MB", 64),
             store=_store_kind(_env("CLKG_STORE", "embedded")),
             store_query_url=_env("CLKG_STORE_QUERY_URL", ""),
             store_update_url=_env("CLKG_STORE_UPDATE_URL", ""),

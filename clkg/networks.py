@@ -50,10 +50,9 @@ import networkx as nx
 import pyoxigraph as ox
 
 from clkg import config
+from clkg.vocab import RDF_TYPE, XSD
 
 VERSION = "1"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 MEASURES = ("degree", "degreeCentrality", "betweenness", "closeness", "effectiveSize", "constraint", "broker")
 PLACES = 6
 

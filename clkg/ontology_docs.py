@@ -16,10 +16,10 @@ from collections import defaultdict
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from clkg import turtle
+from clkg import turtle, vocab
 
-CLO = Namespace("https://w3id.org/clkg/ontology/")
-ONTOLOGY_IRI = URIRef("https://w3id.org/clkg/ontology")
+CLO = Namespace(vocab.CLO)
+ONTOLOGY_IRI = URIRef(vocab.ONTOLOGY)
 STRUCTURAL = (RDFS.subClassOf, OWL.equivalentClass, OWL.disjointWith, RDFS.domain, RDFS.range)
 WORDS = {RDFS.subClassOf: "Subclass of", OWL.equivalentClass: "Equivalent to", OWL.disjointWith: "Disjoint with",
          RDFS.domain: "Domain", RDFS.range: "Range"}

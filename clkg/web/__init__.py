@@ -6,6 +6,7 @@ import atexit
 from flask import Flask, jsonify, request
 
 from clkg import store
+from clkg.web import caching
 from clkg.config import Settings
 from clkg.service import Service
 from clkg.sparql import QueryError
@@ -18,6 +19,7 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
         store.build(settings, reason=reason)
     app = Flask(__name__)
     app.config["CLKG"] = settings
+    caching.install(app, settings, settings.cache_mb * 1024 * 1024)  # first: its after_request hook runs last
     app.extensions["clkg"] = service = Service(settings, pool_size=2)
     atexit.register(service.close)
 

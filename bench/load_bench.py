@@ -1,0 +1,183 @@
+"""Load benchmark: a real server under a real load tool (locust, headless), mixed named queries and pages.
+
+    python bench/load_bench.py --scales 1 100 --clients 1 8 32 --seconds 20
+
+For each scale (the synthetic graph of bench/queries_bench.py: 1x is about the real graph) it serves the
+graph with `clkg serve` in two configurations, measured in the same run:
+  - `before`: the server as it was (one process, no answer cache, no materialised counts read), set
+    through the settings CLKG_CACHE_MB=0, CLKG_SERVE_PROCESSES=1;
+  - `now`: the default settings;
+and drives each with locust at 1, 8 and 32 clients (every client sends its next request as soon as the
+last is answered), printing requests/s and the 50th/95th/99th percentile latency, and the ratio of
+`now` to `before`. It also times the evidence map against a trivial request (`ASK {}`) on the `now`
+server, cold and cached, as ratios. Not part of the tests.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from queries_bench import concepts_ttl, evidence_ttl  # noqa: E402
+
+from clkg import store  # noqa: E402
+from clkg.config import Settings  # noqa: E402
+
+CONFIGS = {"before": {"CLKG_CACHE_MB": "0", "CLKG_SERVE_PROCESSES": "1"}, "now": {}}
+
+# the mixed workload: (weight, path); pages and named queries as researchers use them
+WORKLOAD = [
+    (4, "/api/queries/studies-for-concept?concept=M3"),
+    (2, "/api/queries/studies-for-concept?concept=C5.3"),
+    (2, "/api/queries/evidence-map"),
+    (1, "/api/queries/contested-concepts"),
+    (1, "/api/queries/evidence-gaps?min=3"),
+    (1, "/api/queries/motive-outcome-links"),
+    (1, "/api/queries/study-profile?study=https://w3id.org/clkg/study/s1"),
+    (2, "/concept/M3.html"),
+    (1, "/evidence-map"),
+    (1, "/study/s2.html"),
+    (1, "/"),
+]
+
+LOCUSTFILE = textwrap.dedent('''
+    from locust import FastHttpUser, task, constant
+    WORKLOAD = {workload!r}
+
+    class Researcher(FastHttpUser):
+        wait_time = constant(0)
+
+        @task
+        def mixed(self):
+            import random
+            weights = [w for w, _ in WORKLOAD]
+            path = random.choices([p for _, p in WORKLOAD], weights)[0]
+            with self.client.get(path, name=path, catch_response=True) as response:
+                if response.status_code != 200:
+                    response.failure(f"status {{response.status_code}}")
+''')
+
+
+def build_graph(scale: int, workdir: Path) -> tuple[Settings, dict]:
+    (workdir / "ontology").mkdir(parents=True)
+    (workdir / "evidence").mkdir()
+    concepts, codes = concepts_ttl()
+    (workdir / "ontology" / "concepts.ttl").write_text(concepts)
+    (workdir / "evidence" / "claims.ttl").write_text(evidence_ttl(scale, codes))
+    dirs = {"ontology": [workdir / "ontology"], "evidence": [workdir / "evidence"]}
+    settings = Settings(data_dir=workdir / "data", query_timeout=120, result_limit=1_000_000)
+    settings.source_dirs = dirs
+    store.build(settings, reason=False)
+    return settings, dirs
+
+
+def start_server(settings: Settings, dirs: dict, extra_env: dict) -> tuple[subprocess.Popen, str]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, CLKG_DATA_DIR=str(settings.data_dir), CLKG_QUERY_TIMEOUT="120",
+               CLKG_RESULT_LIMIT="1000000", PYTHONPATH=str(ROOT),
+               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}), **extra_env)
+    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"{base}/api/queries", timeout=2).read()
+            return process, base
+        except OSError:
+            if process.poll() is not None:
+                raise SystemExit("the server exited while starting")
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def run_locust(base: str, clients: int, seconds: int, workdir: Path) -> dict:
+    """One headless locust run; the aggregated row of its CSV statistics."""
+    locustfile = workdir / "locustfile.py"
+    locustfile.write_text(LOCUSTFILE.format(workload=WORKLOAD))
+    prefix = workdir / f"stats-{clients}"
+    subprocess.run([sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", str(clients),
+                    "-r", str(clients), "-t", f"{seconds}s", "--host", base, "--csv", str(prefix), "--only-summary",
+                    "--loglevel", "ERROR", "--stop-timeout", "10"],
+                   check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120)
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    total = rows["Aggregated"]
+    return {"rps": float(total["Requests/s"]), "p50": float(total["50%"]), "p95": float(total["95%"]),
+            "p99": float(total["99%"]), "requests": int(total["Request Count"]), "failures": int(total["Failure Count"])}
+
+
+def median_ms(url: str, repeat: int, headers: dict | None = None) -> float:
+    times = []
+    for _ in range(repeat):
+        request = urllib.request.Request(url, headers=headers or {})
+        start = time.perf_counter()
+        urllib.request.urlopen(request, timeout=300).read()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 100])
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=9, help="requests per median in the single-request timings")
+    args = parser.parse_args()
+    for scale in args.scales:
+        workdir = Path(tempfile.mkdtemp(prefix=f"clkg-load-{scale}x-"))
+        settings, dirs = build_graph(scale, workdir)
+        results = {}
+        for name, env in CONFIGS.items():
+            process, base = start_server(settings, dirs, env)
+            try:
+                if name == "now":
+                    trivial = median_ms(f"{base}/sparql?query=ASK%7B%7D", args.repeat)
+                    start = time.perf_counter()
+                    urllib.request.urlopen(f"{base}/api/queries/evidence-map", timeout=300).read()
+                    cold = (time.perf_counter() - start) * 1000
+                    cached = median_ms(f"{base}/api/queries/evidence-map", args.repeat)
+                    print(f"{scale}x evidence map: first request {cold:.1f} ms ({cold / trivial:.1f}x ASK {{}}), "
+                          f"cached {cached:.1f} ms ({cached / trivial:.2f}x ASK {{}}, which takes {trivial:.1f} ms)",
+                          flush=True)
+                for clients in args.clients:
+                    results[(name, clients)] = row = run_locust(base, clients, args.seconds, workdir)
+                    print(f"{scale}x {name:<7} {clients:>3} clients: {row['rps']:8.1f} req/s  p50 {row['p50']:7.0f} ms  "
+                          f"p95 {row['p95']:7.0f} ms  p99 {row['p99']:7.0f} ms  ({row['requests']} requests, "
+                          f"{row['failures']} failed)", flush=True)
+            finally:
+                stop(process)
+        for clients in args.clients:
+            before, now = results[("before", clients)], results[("now", clients)]
+            print(f"{scale}x {clients:>3} clients: now/before requests/s = {now['rps'] / max(before['rps'], 1e-9):.1f}x, "
+                  f"p99 before/now = {before['p99'] / max(now['p99'], 1e-9):.1f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()

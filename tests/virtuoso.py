@@ -148,6 +148,14 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: Linux kills it when the test process dies without stopping it."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def running_virtuoso(seconds: float = 120):
     """Start a test Virtuoso (see the module's docstring); yield it; stop it and remove its files."""
@@ -160,7 +168,7 @@ def running_virtuoso(seconds: float = 120):
     (directory / "vsp").mkdir()
     process = subprocess.Popen([SERVER, "+foreground", "+configfile", str(directory / "virtuoso.ini")],
                                cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_die_with_parent)
     try:
         deadline = time.monotonic() + seconds
         while not _answers(server.query_url):

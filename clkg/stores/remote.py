@@ -12,8 +12,10 @@ and the store's own message. Loading a built embedded store into a remote one is
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -30,12 +32,15 @@ LOAD_TIMEOUT = 600.0  # seconds one graph-store request may take while loading
 class RemoteStoreError(Exception):
     """A request the remote store refused or did not answer; says which endpoint, which status, and why."""
 
-    def __init__(self, url: str, status: int | None, message: str):
-        where = urllib.parse.urlsplit(url)
-        self.endpoint = f"{where.scheme}://{where.netloc}{where.path}"  # never the query string or credentials
+    def __init__(self, url: str | None, status: int | None, message: str):
+        where = urllib.parse.urlsplit(url or "")
+        # never the query string or credentials; None for a setting that is missing
+        self.endpoint = f"{where.scheme}://{where.netloc}{where.path}" if url else None
         self.status, self.message = status, message
-        answer = f"HTTP {status}" if status is not None else "no answer"
-        super().__init__(f"remote store {self.endpoint}: {answer}: {message}")
+        parts = ["remote store" + (f" {self.endpoint}" if self.endpoint else "")]
+        if status is not None:
+            parts.append(f"HTTP {status}")
+        super().__init__(": ".join(parts + [message]))
 
 
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -74,39 +79,40 @@ class Credentials:
     def __init__(self, user: str, password: str):
         self.user, self.password = user, password
         self._challenges: dict[str, tuple[str, dict]] = {}  # endpoint -> (scheme, parameters)
-        self._counts: dict[str, int] = {}  # nonce -> requests made with it
+        self.counts: dict[str, int] = {}  # endpoint -> requests answered with its current digest nonce
+        self._lock = threading.Lock()  # the nonce count must never repeat, whichever thread asks
 
     def accept(self, endpoint: str, headers: list[str]) -> bool:
         """Remember the scheme a 401 asks for; False if it asks for none this client speaks."""
         offered = dict(reversed(parse_challenges(headers)))  # the first challenge of a scheme wins
-        if "digest" in offered and offered["digest"].get("algorithm", "MD5").lower() in _DIGESTS:
-            self._challenges[endpoint] = ("digest", offered["digest"])
-            return True
-        if "basic" in offered:
-            self._challenges[endpoint] = ("basic", offered["basic"])
-            return True
+        for scheme in ("digest", "basic"):
+            if scheme in offered and (scheme == "basic" or offered[scheme].get("algorithm", "MD5").lower() in _DIGESTS):
+                with self._lock:
+                    self._challenges[endpoint] = (scheme, offered[scheme])
+                    self.counts[endpoint] = 0
+                return True
         return False
 
     def header(self, endpoint: str, method: str, url: str) -> str | None:
         """The Authorization header for a request, once the endpoint has said how it wants it."""
-        scheme, params = self._challenges.get(endpoint, (None, {}))
+        with self._lock:
+            scheme, params = self._challenges.get(endpoint, (None, {}))
+            if scheme == "digest":
+                count = self.counts[endpoint] = self.counts[endpoint] + 1
         if scheme == "basic":
-            import base64
-
             token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode("ascii")
             return f"Basic {token}"
         if scheme == "digest":
-            return self._digest(params, method, url)
+            return self._digest(params, method, url, count)
         return None
 
-    def _digest(self, params: dict, method: str, url: str) -> str:
+    def _digest(self, params: dict, method: str, url: str, count: int) -> str:
         algorithm = params.get("algorithm", "MD5")
         digest = _DIGESTS[algorithm.lower()]
         hash_hex = lambda text: digest(text.encode("utf-8")).hexdigest()  # noqa: E731
         parts = urllib.parse.urlsplit(url)
         uri = parts.path + (f"?{parts.query}" if parts.query else "")
         nonce, realm = params.get("nonce", ""), params.get("realm", "")
-        count = self._counts[nonce] = self._counts.get(nonce, 0) + 1
         cnonce = os.urandom(8).hex()
         secret = hash_hex(f"{self.user}:{realm}:{self.password}")
         if algorithm.lower().endswith("-sess"):
@@ -145,10 +151,10 @@ class RemoteStore:
     def from_settings(cls, settings) -> "RemoteStore":
         """The store of CLKG_STORE_* settings; says which setting is missing."""
         if not settings.store_query_url:
-            raise RemoteStoreError("clkg:settings", None, "CLKG_STORE=remote needs CLKG_STORE_QUERY_URL")
+            raise RemoteStoreError(None, None, "CLKG_STORE=remote needs CLKG_STORE_QUERY_URL")
         if not (settings.store_update_url or settings.store_gsp_url):
-            raise RemoteStoreError(settings.store_query_url, None, "CLKG_STORE=remote needs CLKG_STORE_GSP_URL "
-                                                                   "or CLKG_STORE_UPDATE_URL to load the graphs")
+            raise RemoteStoreError(None, None, "CLKG_STORE=remote needs CLKG_STORE_GSP_URL or CLKG_STORE_UPDATE_URL "
+                                               "to load the graphs")
         return cls(settings.store_query_url, settings.store_update_url or None, settings.store_gsp_url or None,
                    settings.store_user or None, settings.store_password or None, max(settings.query_timeout, 1.0))
 

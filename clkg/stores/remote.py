@@ -27,6 +27,7 @@ JSON_RESULTS = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 MESSAGE_LIMIT = 600  # characters of the store's message kept in an error
 LOAD_TIMEOUT = 600.0  # seconds one graph-store request may take while loading
+PROBE_ABOVE = 64 * 1024  # bytes of a request body above which the authentication challenge is learnt first
 
 
 class RemoteStoreError(Exception):
@@ -92,6 +93,10 @@ class Credentials:
                     self.counts[endpoint] = 0
                 return True
         return False
+
+    def knows(self, endpoint: str) -> bool:
+        with self._lock:
+            return endpoint in self._challenges
 
     def header(self, endpoint: str, method: str, url: str) -> str | None:
         """The Authorization header for a request, once the endpoint has said how it wants it."""
@@ -161,8 +166,14 @@ class RemoteStore:
     # --- HTTP ---------------------------------------------------------------------------------------
     def request(self, method: str, url: str, body: bytes | None = None, headers: dict | None = None,
                 timeout: float | None = None) -> tuple[bytes, str]:
-        """One request, answering an authentication challenge once; returns (body, media type)."""
+        """One request, answering an authentication challenge once; returns (body, media type).
+
+        A store that refuses a request for want of credentials may close the connection while a large
+        body is still being sent (Virtuoso does), so before a large body the challenge is learnt with a
+        HEAD request, and a connection closed mid-body is retried once after learning it again."""
         endpoint = urllib.parse.urlsplit(url)._replace(query="", fragment="").geturl()
+        if self._credentials and body and len(body) > PROBE_ABOVE and not self._credentials.knows(endpoint):
+            self._learn_challenge(endpoint, url, timeout)
         for attempt in (1, 2):
             request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
             authorization = self._credentials.header(endpoint, method, url) if self._credentials else None
@@ -187,13 +198,30 @@ class RemoteStore:
                 raise RemoteStoreError(url, error.code, message) from None
             except RemoteStoreError:
                 raise
-            except TimeoutError:
-                raise RemoteStoreError(url, None, f"no answer within {timeout or self.timeout:g} s") from None
-            except urllib.error.URLError as error:
-                raise RemoteStoreError(url, None, f"cannot reach the store: {error.reason}") from None
-            except OSError as error:
+            except (urllib.error.URLError, OSError) as error:
+                reason = error.reason if isinstance(error, urllib.error.URLError) else error
+                if isinstance(reason, TimeoutError):
+                    raise RemoteStoreError(url, None, f"no answer within {timeout or self.timeout:g} s") from None
+                if isinstance(reason, (ConnectionResetError, BrokenPipeError)):
+                    if attempt == 1 and self._credentials and body and self._learn_challenge(endpoint, url, timeout):
+                        continue
+                    raise RemoteStoreError(url, None, f"the store closed the connection while {len(body or b'')} "
+                                                      f"bytes were sent ({reason})") from None
+                if isinstance(error, urllib.error.URLError):
+                    raise RemoteStoreError(url, None, f"cannot reach the store: {reason}") from None
                 raise RemoteStoreError(url, None, f"the connection failed: {error}") from None
         raise AssertionError("unreachable: the second attempt returns or raises")
+
+    def _learn_challenge(self, endpoint: str, url: str, timeout: float | None) -> bool:
+        """Ask the endpoint, with HEAD (no body, no effect), how it wants credentials; True if it said."""
+        try:
+            with self._opener.open(urllib.request.Request(url, method="HEAD"), timeout=timeout or self.timeout):
+                return False  # no credentials needed for this endpoint
+        except urllib.error.HTTPError as error:
+            challenges = error.headers.get_all("WWW-Authenticate") or []
+            return error.code == 401 and bool(challenges) and self._credentials.accept(endpoint, challenges)
+        except (urllib.error.URLError, OSError, RemoteStoreError):
+            return False
 
     @staticmethod
     def _check_complete(url: str, headers) -> None:

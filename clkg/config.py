@@ -27,6 +27,12 @@
 | CLKG_VALIDATION_MEMORY  | 512                                    | megabytes that process may add to what it starts with |
 | CLKG_VALIDATION_WORKERS | 2                                      | entries read or validated at the same time (more: 503) |
 | CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
+| CLKG_STORE           | embedded                                  | the store: `embedded` (Oxigraph, in the data dir) or `remote` |
+| CLKG_STORE_QUERY_URL | (none)                                    | a remote store's SPARQL 1.1 query endpoint |
+| CLKG_STORE_UPDATE_URL| (none)                                    | its SPARQL 1.1 update endpoint           |
+| CLKG_STORE_GSP_URL   | (none)                                    | its Graph Store HTTP Protocol endpoint   |
+| CLKG_STORE_USER      | (none)                                    | user for the remote store (HTTP basic or digest auth, as it asks) |
+| CLKG_STORE_PASSWORD  | (none)                                    | that user's password                     |
 | CLKG_CRASH_AT        | (none)                                    | tests only: a step of the write protocol at which the process kills itself (clkg/durable.py) |
 """
 from __future__ import annotations
@@ -46,6 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # fault injection for the crash-safety tests; empty (inert) unless a test sets it for a child process
 CRASH_AT = os.environ.get("CLKG_CRASH_AT", "")
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
+
+
+STORES = ("embedded", "remote")
 
 
 def machine_memory_mib() -> int:
@@ -96,6 +105,12 @@ class Settings:
     validation_memory: int = 512  # MB
     validation_workers: int = 2
     cache_mb: int = 64
+    store: str = "embedded"  # or "remote": a store reached through the SPARQL 1.1 protocols (clkg/stores/)
+    store_query_url: str = ""
+    store_update_url: str = ""
+    store_gsp_url: str = ""
+    store_user: str = ""
+    store_password: str = field(default="", repr=False)
     source_dirs: dict = field(default_factory=resources.source_dirs)
 
     def __post_init__(self):
@@ -148,6 +163,12 @@ class Settings:
             validation_memory=_env("CLKG_VALIDATION_MEMORY", 512),
             validation_workers=_env("CLKG_VALIDATION_WORKERS", 2),
             cache_mb=_env("CLKG_CACHE_MB", 64),
+            store=_store_kind(os.environ.get("CLKG_STORE") or "embedded"),
+            store_query_url=os.environ.get("CLKG_STORE_QUERY_URL", ""),
+            store_update_url=os.environ.get("CLKG_STORE_UPDATE_URL", ""),
+            store_gsp_url=os.environ.get("CLKG_STORE_GSP_URL", ""),
+            store_user=os.environ.get("CLKG_STORE_USER", ""),
+            store_password=os.environ.get("CLKG_STORE_PASSWORD", ""),
         )
 
     def graph_iri(self, name: str) -> str:
@@ -198,6 +219,12 @@ def parse_networks(text: str) -> tuple:
         except ValueError:
             raise ValueError(f"CLKG_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
     return tuple(networks)
+
+
+def _store_kind(value: str) -> str:
+    if value.strip().lower() not in STORES:
+        raise SettingError(f"CLKG_STORE: {value!r} is not one of {', '.join(STORES)}")
+    return value.strip().lower()
 
 
 def parse_tokens(single: str = "", several: str = "") -> dict:

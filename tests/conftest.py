@@ -130,6 +130,16 @@ def live_server(command: list[str], data_dir: Path, seconds: float = 90, env: di
 
 
 @pytest.fixture(scope="session")
+def virtuoso():
+    """A real Virtuoso 7 on 127.0.0.1 with a temporary database (tests/virtuoso.py; installed by
+    tests/services_setup.sh), stopped and removed after the session."""
+    from virtuoso import running_virtuoso
+
+    with running_virtuoso() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def source_text() -> Path:
     return prerequisites.require(config.SOURCE_TEXT, "the report's text")
 
@@ -195,7 +205,7 @@ def store_digest(base: str) -> str:
 
 # --- what the suite needs from outside the repository (tests/prerequisites.py) ---------------------------
 def pytest_collection_modifyitems(session, items):
-    prerequisites.install_chromium_if_needed(items, session.config.pluginmanager.get_plugin("terminalreporter"))
+    prerequisites.install_services_if_needed(items, session.config.pluginmanager.get_plugin("terminalreporter"))
 
 
 def pytest_terminal_summary(terminalreporter):

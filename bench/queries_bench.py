@@ -177,9 +177,9 @@ def start_server(settings: Settings, dirs: dict) -> tuple[subprocess.Popen, str]
     raise SystemExit("the server did not start")
 
 
-def bench_scale(scale: int, repeat: int, rdflib_limit: float) -> list[dict]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"clkg-bench-{scale}x-"))
-    (workdir / "ontology").mkdir()
+def build_graph(scale: int, workdir: Path) -> tuple[Settings, dict]:
+    """The synthetic graph at `scale`, its Turtle in `workdir` and its store built; (settings, source dirs)."""
+    (workdir / "ontology").mkdir(parents=True)
     (workdir / "evidence").mkdir()
     concepts, codes = concepts_ttl()
     (workdir / "ontology" / "concepts.ttl").write_text(concepts)
@@ -188,6 +188,11 @@ def bench_scale(scale: int, repeat: int, rdflib_limit: float) -> list[dict]:
     settings = Settings(data_dir=workdir / "data", query_timeout=120, result_limit=1_000_000)
     settings.source_dirs = dirs
     store.build(settings, reason=False)
+    return settings, dirs
+
+
+def bench_scale(scale: int, repeat: int, rdflib_limit: float) -> list[dict]:
+    settings, dirs = build_graph(scale, Path(tempfile.mkdtemp(prefix=f"clkg-bench-{scale}x-")))
     queries = namedqueries.load_all(config.ROOT / "queries")
     texts = {f"{name} {json.dumps(args) if args else ''}".strip(): bound_text(queries, name, args)
              for name, args in workload()}

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,9 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from queries_bench import build_graph  # noqa: E402
+from queries_bench import build_graph, start_server  # noqa: E402  (start_server: also for hardening_bench)
 
-from clkg.config import Settings  # noqa: E402
 
 CONFIGS = {"before": {"CLKG_CACHE_MB": "0", "CLKG_QUERY_WORKERS": "2"}, "now": {}}
 
@@ -68,31 +65,6 @@ LOCUSTFILE = textwrap.dedent('''
                 if response.status_code != 200:
                     response.failure(f"status {{response.status_code}}")
 ''')
-
-
-def start_server(settings: Settings, dirs: dict, extra_env: dict) -> tuple[subprocess.Popen, str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, CLKG_DATA_DIR=str(settings.data_dir), CLKG_QUERY_TIMEOUT="120",
-               CLKG_RESULT_LIMIT="1000000", PYTHONPATH=str(ROOT),
-               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
-    env.update(extra_env)  # may override the defaults above
-    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{base}/api/queries", timeout=2).read()
-            return process, base
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit("the server exited while starting")
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not start")
 
 
 def stop(process: subprocess.Popen) -> None:

@@ -158,20 +158,26 @@ def rdflib_times(files: list[Path], texts: dict, repeat: int, limit: float) -> d
     return results
 
 
-def start_server(settings: Settings, dirs: dict) -> tuple[subprocess.Popen, str]:
-    with __import__("socket").socket() as sock:
+def start_server(settings: Settings, dirs: dict, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    import socket
+
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, CLKG_DATA_DIR=str(settings.data_dir), CLKG_QUERY_TIMEOUT="120",
-               CLKG_RESULT_LIMIT="1000000", CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
-    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               CLKG_RESULT_LIMIT="1000000", PYTHONPATH=str(ROOT),
+               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
+    env.update(extra_env or {})  # may override the defaults above
+    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(600):
         try:
             urllib.request.urlopen(f"{base}/api/queries", timeout=2).read()
             return process, base
         except OSError:
+            if process.poll() is not None:
+                raise SystemExit("the server exited while starting")
             time.sleep(0.2)
     process.kill()
     raise SystemExit("the server did not start")

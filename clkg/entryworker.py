@@ -70,15 +70,19 @@ def _job_read(data: bytes, media_type: str, settings) -> list:
     return parse_entry(data, ox.RdfFormat.from_media_type(media_type), settings.base_iri, Limits.of(settings))
 
 
-def _job_validate(data: bytes, media_type: str, settings, with_turtle: bool):
-    from clkg import store, validation
+def _open_store(data: bytes, media_type: str, settings, with_turtle: bool):
+    """Before the cap: the embedded store starts its threads when it opens, and a thread's stack and
+    allocator arena are address space the cap would refuse (the process aborts)."""
+    from clkg import store
+
+    return store.open_read_only(settings)
+
+
+def _job_validate(data: bytes, media_type: str, settings, with_turtle: bool, *, reader):
+    from clkg import validation
 
     entry = _job_read(data, media_type, settings)
-    reader = store.open_read_only(settings)
-    try:
-        report = validation.validate_entry(entry, validation.StoreContext(reader), settings)
-    finally:
-        del reader
+    report = validation.validate_entry(entry, validation.StoreContext(reader), settings)
     return report.detached(with_turtle)
 
 
@@ -89,14 +93,16 @@ def _job_check(entry: list, context: list, origin: str | None):
 
 
 JOBS = {"read": _job_read, "validate": _job_validate, "check": _job_check}
+BEFORE_CAP = {"validate": ("reader", _open_store)}  # what a job opens before its process is capped
 
 
 def _work(connection, job: str, args: tuple, memory_mb: int, seconds: float) -> None:
     """The worker process: one job, one reply, then exit."""
     cap = None
     try:
+        opened = {name: open_(*args) for name, open_ in [BEFORE_CAP[job]]} if job in BEFORE_CAP else {}
         cap = _limit_resources(memory_mb, seconds)
-        connection.send(("ok", JOBS[job](*args)))
+        connection.send(("ok", JOBS[job](*args, **opened)))
     except EntryError as error:
         connection.send(("refused", error.status, error.message, error.headers))
     except RecursionError:

@@ -40,8 +40,6 @@ from test_validation import entries_settings
 # retrying its entry through a live server, cannot finish. Found at the end of the round; the first thing
 # to fix next (see the closing note). Not run rather than left to fail, so that the rest of the suite
 # is judged; remove this mark with the fix.
-pytestmark = pytest.mark.xfail(run=False, strict=True, reason="a contribution POSTed to a live server on the real "
-                               "graph hangs since this round's merges; to be fixed first")
 
 
 TOKEN = "crash-suite-token"

@@ -23,8 +23,6 @@ from conftest import DATA, HOSTILE_TOKEN, assert_alive, mini_server, mini_settin
 # KNOWN DEFECT, not hidden: this module's live server takes a contribution at set-up, and a contribution
 # POSTed to a live `clkg serve` hangs since this round's merges (see tests/test_crash_safety.py and the
 # closing note). Not run rather than left to time out; remove this mark with the fix.
-pytestmark = pytest.mark.xfail(run=False, strict=True, reason="a contribution POSTed to a live server hangs since "
-                               "this round's merges; to be fixed first")
 
 LINK_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "poster", "data", "srcset", "background"}
 ALLOWED_DATA_SCRIPTS = {"application/json", "application/ld+json"}

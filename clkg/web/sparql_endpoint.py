@@ -1,6 +1,7 @@
 """`/sparql`: the SPARQL 1.1 Protocol (query only), a service description and the query page."""
 from __future__ import annotations
 
+import pyoxigraph as ox
 from flask import Blueprint, current_app, render_template, request
 
 from clkg.sparql import QueryError
@@ -13,6 +14,7 @@ PROTOCOL_PARAMS = {"query", "default-graph-uri", "named-graph-uri"}
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def endpoint():
     query, defaults, nameds = read_protocol_request()
+    defaults, nameds = graph_iris("default-graph-uri", defaults), graph_iris("named-graph-uri", nameds)
     if query is None:
         return describe_service()
     accept = request.headers.get("Accept") or None
@@ -63,6 +65,17 @@ def read_protocol_request():
         raise QueryError(400, "A POST needs a Content-Type: application/sparql-query or "
                               "application/x-www-form-urlencoded.")
     raise QueryError(415, "POST a query as application/sparql-query or application/x-www-form-urlencoded.")
+
+
+def graph_iris(parameter: str, values: list[str]) -> list[str]:
+    """The dataset's graph names as given, each checked to be an absolute IRI (400 naming it if not)."""
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError as error:
+            shown = value if len(value) <= 200 else value[:200] + "…"
+            raise QueryError(400, f"The {parameter} {shown!r} is not an absolute IRI: {error}") from None
+    return values
 
 
 def single_query(fields):

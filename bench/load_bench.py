@@ -4,8 +4,8 @@
 
 For each scale (the synthetic graph of bench/queries_bench.py: 1x is about the real graph) it serves the
 graph with `clkg serve` in two configurations, measured in the same run:
-  - `before`: the server as it was (one process, no answer cache, no materialised counts read), set
-    through the settings CLKG_CACHE_MB=0, CLKG_SERVE_PROCESSES=1;
+  - `before`: the server without its answer cache and with two query workers, as it was
+    (CLKG_CACHE_MB=0, CLKG_QUERY_WORKERS=2);
   - `now`: the default settings;
 and drives each with locust at 1, 8 and 32 clients (every client sends its next request as soon as the
 last is answered), printing requests/s and the 50th/95th/99th percentile latency, and the ratio of
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,12 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from queries_bench import concepts_ttl, evidence_ttl  # noqa: E402
+from queries_bench import build_graph, start_server  # noqa: E402  (start_server: also for hardening_bench)
 
-from clkg import store  # noqa: E402
-from clkg.config import Settings  # noqa: E402
 
-CONFIGS = {"before": {"CLKG_CACHE_MB": "0", "CLKG_SERVE_PROCESSES": "1"}, "now": {}}
+CONFIGS = {"before": {"CLKG_CACHE_MB": "0", "CLKG_QUERY_WORKERS": "2"}, "now": {}}
 
 # the mixed workload: (weight, path); pages and named queries as researchers use them
 WORKLOAD = [
@@ -69,44 +65,6 @@ LOCUSTFILE = textwrap.dedent('''
                 if response.status_code != 200:
                     response.failure(f"status {{response.status_code}}")
 ''')
-
-
-def build_graph(scale: int, workdir: Path) -> tuple[Settings, dict]:
-    (workdir / "ontology").mkdir(parents=True)
-    (workdir / "evidence").mkdir()
-    concepts, codes = concepts_ttl()
-    (workdir / "ontology" / "concepts.ttl").write_text(concepts)
-    (workdir / "evidence" / "claims.ttl").write_text(evidence_ttl(scale, codes))
-    dirs = {"ontology": [workdir / "ontology"], "evidence": [workdir / "evidence"]}
-    settings = Settings(data_dir=workdir / "data", query_timeout=120, result_limit=1_000_000)
-    settings.source_dirs = dirs
-    store.build(settings, reason=False)
-    return settings, dirs
-
-
-def start_server(settings: Settings, dirs: dict, extra_env: dict) -> tuple[subprocess.Popen, str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = dict(os.environ, CLKG_DATA_DIR=str(settings.data_dir), CLKG_QUERY_TIMEOUT="120",
-               CLKG_RESULT_LIMIT="1000000", PYTHONPATH=str(ROOT),
-               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
-    env.update(extra_env)  # may override the defaults above
-    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{base}/api/queries", timeout=2).read()
-            return process, base
-        except OSError:
-            if process.poll() is not None:
-                raise SystemExit("the server exited while starting")
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not start")
 
 
 def stop(process: subprocess.Popen) -> None:

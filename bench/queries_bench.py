@@ -96,7 +96,7 @@ def evidence_ttl(scale: int, codes: list[str], seed: int = 7) -> str:
         lines.append(f'clj:j{j} a bibo:Journal ; dcterms:title "Journal {j}" .')
     for k in range(750 * scale):
         polarity = rng.choices(["supports", "nuances", "contradicts"], [80, 17, 3])[0]
-        lines.append(f'clm:c{k} a clo:Claim ; cito:citesAsEvidence cls:s{rng.randrange(studies)} ; '
+        lines.append(f'clm:c{k} a clo:Claim ; cito:cites cls:s{(study := rng.randrange(studies))} ; cito:citesAsEvidence cls:s{study} ; '
                      f'clo:about clc:{rng.choice(claimable)} ; clo:polarity clo:{polarity} ; '
                      f'clo:section "{rng.choice(["4.2", "5.3.3", "6.2"])}" ; clo:quote "Zin {k} (Author, 2015)."@nl .')
     return "\n".join(lines).replace(PREFIXES, PREFIXES + "@prefix clj: <https://w3id.org/clkg/venue/> .\n", 1) + "\n"
@@ -158,28 +158,34 @@ def rdflib_times(files: list[Path], texts: dict, repeat: int, limit: float) -> d
     return results
 
 
-def start_server(settings: Settings, dirs: dict) -> tuple[subprocess.Popen, str]:
-    with __import__("socket").socket() as sock:
+def start_server(settings: Settings, dirs: dict, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    import socket
+
+    with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = dict(os.environ, CLKG_DATA_DIR=str(settings.data_dir), CLKG_QUERY_TIMEOUT="120",
-               CLKG_RESULT_LIMIT="1000000", CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
-    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               CLKG_RESULT_LIMIT="1000000", PYTHONPATH=str(ROOT),
+               CLKG_SOURCE_DIRS=json.dumps({k: [str(d) for d in v] for k, v in dirs.items()}))
+    env.update(extra_env or {})  # may override the defaults above
+    process = subprocess.Popen([sys.executable, "-m", "clkg.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    for _ in range(600):
         try:
             urllib.request.urlopen(f"{base}/api/queries", timeout=2).read()
             return process, base
         except OSError:
+            if process.poll() is not None:
+                raise SystemExit("the server exited while starting")
             time.sleep(0.2)
     process.kill()
     raise SystemExit("the server did not start")
 
 
-def bench_scale(scale: int, repeat: int, rdflib_limit: float) -> list[dict]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"clkg-bench-{scale}x-"))
-    (workdir / "ontology").mkdir()
+def build_graph(scale: int, workdir: Path) -> tuple[Settings, dict]:
+    """The synthetic graph at `scale`, its Turtle in `workdir` and its store built; (settings, source dirs)."""
+    (workdir / "ontology").mkdir(parents=True)
     (workdir / "evidence").mkdir()
     concepts, codes = concepts_ttl()
     (workdir / "ontology" / "concepts.ttl").write_text(concepts)
@@ -188,6 +194,11 @@ def bench_scale(scale: int, repeat: int, rdflib_limit: float) -> list[dict]:
     settings = Settings(data_dir=workdir / "data", query_timeout=120, result_limit=1_000_000)
     settings.source_dirs = dirs
     store.build(settings, reason=False)
+    return settings, dirs
+
+
+def bench_scale(scale: int, repeat: int, rdflib_limit: float) -> list[dict]:
+    settings, dirs = build_graph(scale, Path(tempfile.mkdtemp(prefix=f"clkg-bench-{scale}x-")))
     queries = namedqueries.load_all(config.ROOT / "queries")
     texts = {f"{name} {json.dumps(args) if args else ''}".strip(): bound_text(queries, name, args)
              for name, args in workload()}

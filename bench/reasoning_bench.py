@@ -34,7 +34,7 @@ def synthetic(claims: int, folder: Path) -> str:
         lines.append(f"cls:b{i} a clo:Study, bibo:AcademicArticle .")
     polarities = ["supports", "supports", "supports", "nuances", "contradicts"]
     for i in range(claims):
-        lines.append(f'clm:b{i} a clo:Claim ; cito:citesAsEvidence cls:b{i % (claims // 5)} ; '
+        lines.append(f'clm:b{i} a clo:Claim ; cito:cites cls:b{i % (claims // 5)} ; cito:citesAsEvidence cls:b{i % (claims // 5)} ; '
                      f'clo:about clc:{CODES[i % len(CODES)]} ; clo:polarity clo:{polarities[i % 5]} ; '
                      f'clo:section "6.2" ; clo:quote "Zin {i}."@nl .')
     path = folder / f"synthetic-{claims}.ttl"

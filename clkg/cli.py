@@ -79,6 +79,23 @@ def main(argv: list[str] | None = None) -> int:
 def build_store(args, settings: Settings) -> int:
     rebuilt = store.build(settings, force=args.force, reason=not args.no_reason, progress=True)
     print("store rebuilt" if rebuilt else "store is up to date", f"({store.current_store(settings.data_dir)})")
+    return load_remote_store(settings) if settings.store == "remote" else 0
+
+
+def load_remote_store(settings: Settings) -> int:
+    """CLKG_STORE=remote: replace the remote store's graphs by those of the store just built."""
+    from clkg.stores import loading
+    from clkg.stores.remote import RemoteStore, RemoteStoreError
+
+    try:
+        remote = RemoteStore.from_settings(settings)
+        report = loading.load_graphs(settings, remote, progress=True)
+    except RemoteStoreError as error:
+        print(f"clkg: cannot load the remote store: {error}", file=sys.stderr)
+        return 1
+    dropped = f"; dropped {len(report.dropped)} graphs it no longer has" if report.dropped else ""
+    print(f"loaded {len(report.graphs)} graphs ({report.triples} triples) into {remote.gsp_url or remote.update_url}"
+          f"{dropped}")
     return 0
 
 
@@ -158,7 +175,8 @@ def _read_entries(args, settings: Settings):
     for path in args.files:
         try:
             fmt = validation.format_for(path=path, name=syntax)
-            yield path, validation.parse_entry(path.read_bytes(), fmt, settings.base_iri)
+            yield path, validation.parse_entry(path.read_bytes(), fmt, settings.base_iri,
+                                              validation.Limits.of(settings))
         except validation.EntryError as error:
             yield path, error.message
         except OSError as error:

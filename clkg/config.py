@@ -13,12 +13,26 @@
 | CLKG_WRITE_TOKEN     | (none: writes are off)                    | the bearer token that may contribute entries (contributor "contributor") |
 | CLKG_WRITE_TOKENS    | (none)                                    | several tokens with their contributor names: "token=name,token2=name2" |
 | CLKG_MAX_BODY        | 2097152 (2 MB)                            | largest entry body (bytes) the API accepts |
+| CLKG_MAX_QUERY       | 262144 (256 KiB)                          | largest SPARQL query (bytes) /sparql accepts, GET or POST |
+| CLKG_MAX_QUERY_DEPTH | 300                                       | deepest parse tree of a query (about 70 nested groups) |
+| CLKG_WORKER_MEMORY   | 1/8 of the machine's memory, at least 1024 | address space (MiB) of each query worker |
 | CLKG_QUERY_WORKERS   | the CPUs this process may use (at least 2) | query worker processes                  |
 | CLKG_QUERY_PER_CLIENT | half the workers (at least 1, fewer than the workers) | queries one client may run at once |
 | CLKG_QUERY_QUEUE     | 4 x the workers                           | requests that may wait for a worker, all clients together |
 | CLKG_QUERY_QUEUE_PER_CLIENT | a quarter of the queue (at least 2) | requests one client may have waiting     |
 | CLKG_TRUSTED_PROXIES | (none: X-Forwarded-For is ignored)        | addresses or networks of reverse proxies whose X-Forwarded-For names the client |
+| CLKG_MAX_TRIPLES     | 5000                                      | most triples one entry may hold          |
+| CLKG_MAX_DEPTH       | 50                                        | deepest nesting of blank nodes in an entry (JSON-LD and RDF/XML nesting follow) |
+| CLKG_VALIDATION_TIMEOUT | 10                                     | seconds reading and validating one entry may take (its own process) |
+| CLKG_VALIDATION_MEMORY  | 512                                    | megabytes that process may add to what it starts with |
+| CLKG_VALIDATION_WORKERS | 2                                      | entries read or validated at the same time (more: 503) |
 | CLKG_CACHE_MB        | 64                                        | answers kept per server process until the store changes (0: off) |
+| CLKG_STORE           | embedded                                  | the store: `embedded` (Oxigraph, in the data dir) or `remote` |
+| CLKG_STORE_QUERY_URL | (none)                                    | a remote store's SPARQL 1.1 query endpoint |
+| CLKG_STORE_UPDATE_URL| (none)                                    | its SPARQL 1.1 update endpoint           |
+| CLKG_STORE_GSP_URL   | (none)                                    | its Graph Store HTTP Protocol endpoint   |
+| CLKG_STORE_USER      | (none)                                    | user for the remote store (HTTP basic or digest auth, as it asks) |
+| CLKG_STORE_PASSWORD  | (none)                                    | that user's password                     |
 | CLKG_CRASH_AT        | (none)                                    | tests only: a step of the write protocol at which the process kills itself (clkg/durable.py) |
 """
 from __future__ import annotations
@@ -38,6 +52,22 @@ ROOT = Path(__file__).resolve().parent.parent
 # fault injection for the crash-safety tests; empty (inert) unless a test sets it for a child process
 CRASH_AT = os.environ.get("CLKG_CRASH_AT", "")
 SOURCE_TEXT = Path(os.environ.get("CLKG_SOURCE", ROOT.parent / "shared" / "seed" / "000_f9db65658bbe0a7d.txt"))
+
+
+STORES = ("embedded", "remote")
+
+
+def machine_memory_mib() -> int:
+    """The machine's physical memory in MiB (a guess of 8 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return 8192
+
+
+def worker_memory() -> int:
+    """CLKG_WORKER_MEMORY, or 1/8 of the machine (at least 1 GiB): several workers and the web process share it."""
+    return _env("CLKG_WORKER_MEMORY", max(1024, machine_memory_mib() // 8))
 
 
 def _env(name: str, default):
@@ -62,12 +92,25 @@ class Settings:
     result_limit: int = 10000
     write_tokens: dict = field(default_factory=dict)  # bearer token -> contributor name; empty: writes off
     max_body: int = 2 * 1024 * 1024
+    max_query: int = 256 * 1024
+    max_query_depth: int = 300
     query_workers: int = 0           # 0: from the machine (machine_workers)
     query_per_client: int = 0        # 0: half the workers
     query_queue: int = 0             # 0: 4 x the workers
     query_queue_per_client: int = 0  # 0: a quarter of the queue
     trusted_proxies: tuple = ()      # ip_network objects whose X-Forwarded-For is believed
+    max_triples: int = 5000
+    max_depth: int = 50
+    validation_timeout: float = 10.0
+    validation_memory: int = 512  # MB
+    validation_workers: int = 2
     cache_mb: int = 64
+    store: str = "embedded"  # or "remote": a store reached through the SPARQL 1.1 protocols (clkg/stores/)
+    store_query_url: str = ""
+    store_update_url: str = ""
+    store_gsp_url: str = ""
+    store_user: str = ""
+    store_password: str = field(default="", repr=False)
     source_dirs: dict = field(default_factory=resources.source_dirs)
 
     def __post_init__(self):
@@ -107,12 +150,25 @@ class Settings:
             result_limit=_env("CLKG_RESULT_LIMIT", 10000),
             write_tokens=parse_tokens(os.environ.get("CLKG_WRITE_TOKEN", ""), os.environ.get("CLKG_WRITE_TOKENS", "")),
             max_body=_env("CLKG_MAX_BODY", 2 * 1024 * 1024),
+            max_query=_env("CLKG_MAX_QUERY", 256 * 1024),
+            max_query_depth=_env("CLKG_MAX_QUERY_DEPTH", 300),
             query_workers=_env("CLKG_QUERY_WORKERS", 0),
             query_per_client=_env("CLKG_QUERY_PER_CLIENT", 0),
             query_queue=_env("CLKG_QUERY_QUEUE", 0),
             query_queue_per_client=_env("CLKG_QUERY_QUEUE_PER_CLIENT", 0),
             trusted_proxies=parse_networks(os.environ.get("CLKG_TRUSTED_PROXIES", "")),
+            max_triples=_env("CLKG_MAX_TRIPLES", 5000),
+            max_depth=_env("CLKG_MAX_DEPTH", 50),
+            validation_timeout=_env("CLKG_VALIDATION_TIMEOUT", 10.0),
+            validation_memory=_env("CLKG_VALIDATION_MEMORY", 512),
+            validation_workers=_env("CLKG_VALIDATION_WORKERS", 2),
             cache_mb=_env("CLKG_CACHE_MB", 64),
+            store=_store_kind(os.environ.get("CLKG_STORE") or "embedded"),
+            store_query_url=os.environ.get("CLKG_STORE_QUERY_URL", ""),
+            store_update_url=os.environ.get("CLKG_STORE_UPDATE_URL", ""),
+            store_gsp_url=os.environ.get("CLKG_STORE_GSP_URL", ""),
+            store_user=os.environ.get("CLKG_STORE_USER", ""),
+            store_password=os.environ.get("CLKG_STORE_PASSWORD", ""),
         )
 
     def graph_iri(self, name: str) -> str:
@@ -163,6 +219,12 @@ def parse_networks(text: str) -> tuple:
         except ValueError:
             raise ValueError(f"CLKG_TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
     return tuple(networks)
+
+
+def _store_kind(value: str) -> str:
+    if value.strip().lower() not in STORES:
+        raise SettingError(f"CLKG_STORE: {value!r} is not one of {', '.join(STORES)}")
+    return value.strip().lower()
 
 
 def parse_tokens(single: str = "", several: str = "") -> dict:

@@ -139,9 +139,11 @@ def _fresh_blank_nodes(entry: list) -> list:
     return [ox.Triple(term(t.subject), t.predicate, term(t.object)) for t in entry]
 
 
-def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribution, validation.Report]:
+def ingest(settings: Settings, entry: list, contributor: str,
+           runner=validation.check) -> tuple[Contribution, validation.Report]:
     """Validate and store one entry (triples from validation.parse_entry). Raises Refused (nothing
-    written) when the entry has violations; returns the contribution and its report (warnings)."""
+    written) when the entry has violations; returns the contribution and its report (warnings).
+    `runner` checks entry + context (the web app's runs in a worker process, clkg/entryworker.py)."""
     contribution_id = _new_id()
     graph = graph_iri(contribution_id)
     version = validation.shapes_version()
@@ -149,7 +151,7 @@ def ingest(settings: Settings, entry: list, contributor: str) -> tuple[Contribut
 
     def work(handle: ox.Store):
         nonlocal now
-        report = validation.validate_entry(entry, validation.StoreContext(handle), settings)
+        report = validation.validate_entry(entry, validation.StoreContext(handle), settings, runner=runner)
         if not report.conforms:
             return report, False
         stored = networks.with_measures(entry)  # a case's network map carries its computed measures

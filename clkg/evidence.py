@@ -12,7 +12,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from clkg import config, resources
-from clkg.source import fold, quote_in_source
+from clkg.source import citation_trouble, cleaned, fold
 from clkg.turtle import load
 
 CLO = Namespace(config.CANONICAL_BASE + "ontology/")
@@ -20,6 +20,11 @@ CITO = Namespace("http://purl.org/spar/cito/")
 BIBO = Namespace("http://purl.org/ontology/bibo/")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 POLARITIES = {CLO.supports, CLO.nuances, CLO.contradicts}
+# How the report uses a cited work (CiTO): every claim has cito:cites and exactly one of these, to the same study.
+# The claim shape (shapes/claim.ttl) and the ontology (ontology/clkg.ttl) list the same properties; a test keeps them equal.
+CITATION_FUNCTIONS = tuple(CITO[name] for name in (
+    "citesAsEvidence", "usesConceptIn", "citesAsAuthority", "usesMethodIn", "obtainsBackgroundFrom",
+    "citesAsPotentialSolution", "citesAsRecommendedReading"))
 
 
 def first_author_names(graph: Graph, study: URIRef) -> set[str]:
@@ -37,15 +42,31 @@ def first_author_names(graph: Graph, study: URIRef) -> set[str]:
     return {n for n in names if n}
 
 
+def quote_problems(quote: str, source: Path) -> list[str]:
+    """Why a quote is not a whole, verbatim statement of the cleaned source (empty when it is)."""
+    parts = cleaned(str(source)).locate_parts(quote)
+    if parts is None:
+        return [f"quote not found in the cleaned source: {quote[:80]!r}"]
+    problems = [f"quote part {i + 1} is not whole sentences or list items (lines {p.lines[0]}-{p.lines[1]})"
+                for i, p in enumerate(parts) if not p.whole]
+    trouble = citation_trouble(quote)
+    if trouble:
+        problems.append(f"quote {trouble}: {quote[-60:]!r}")
+    return problems
+
+
 def audit(graph: Graph, source: Path) -> list[str]:
     """Every reason a claim is not traceable, as readable lines (empty when all is well)."""
     problems = []
     for claim in sorted(graph.subjects(RDF.type, CLO.Claim)):
         label = str(claim).rsplit("/", 1)[-1]
-        study = graph.value(claim, CITO.citesAsEvidence)
+        study = graph.value(claim, CITO.cites)
         quote = graph.value(claim, CLO.quote)
         if study is None or (study, RDF.type, CLO.Study) not in graph:
             problems.append(f"{label}: cited study {study} is not a clo:Study")
+        functions = [(f, s) for f in CITATION_FUNCTIONS for s in graph.objects(claim, f)]
+        if len(functions) != 1 or functions[0][1] != study:
+            problems.append(f"{label}: needs exactly one citation function to the cited study, has {functions}")
         if graph.value(claim, CLO.about) is None:
             problems.append(f"{label}: no clo:about")
         if graph.value(claim, CLO.polarity) not in POLARITIES:
@@ -55,9 +76,8 @@ def audit(graph: Graph, source: Path) -> list[str]:
         if quote is None or getattr(quote, "language", None) != "nl":
             problems.append(f"{label}: no quote tagged @nl")
             continue
-        if not quote_in_source(str(quote), str(source)):
-            problems.append(f"{label}: quote not found in the source: {str(quote)[:80]!r}")
-        elif study is not None:
+        problems.extend(f"{label}: {problem}" for problem in quote_problems(str(quote), source))
+        if study is not None:
             names = first_author_names(graph, study)
             if names and not any(fold(n) in fold(str(quote)) for n in names):
                 problems.append(f"{label}: quote does not name {sorted(names)}")

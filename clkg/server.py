@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import pickle
 import sys
 
 from clkg import namedqueries, resources, store
 from clkg.config import Settings
 from clkg.web import create_app
 
-__all__ = ["StartupError", "check", "create_app", "main", "prepare", "serve"]
+__all__ = ["StartupError", "check", "check_apart", "create_app", "main", "prepare", "serve"]
 
 WORKER_BOOT_ERROR = 3  # gunicorn's exit code for a worker that failed to boot: its master then halts
 
@@ -47,6 +48,38 @@ def check(settings: Settings, *, progress: bool = True) -> None:
         raise StartupError(f"the store at {store.store_path(settings)} does not answer ASK {{}}")
 
 
+def check_apart(settings: Settings, *, progress: bool = True) -> None:
+    """`check()` in a forked child, for a process that forks later (gunicorn's master). The embedded
+    store starts its background threads when it first opens; a process forked after that inherits the
+    store library's state but not its threads, and its first write then waits for them forever. The
+    child's error is raised here as it was raised there."""
+    readable, writable = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (coverage does not follow a fork)
+        os.close(readable)
+        try:
+            check(settings, progress=progress)
+            failure = None
+        except BaseException as error:  # sent to the parent, which raises it
+            failure = error if isinstance(error, (ValueError, store.BuildError, resources.ResourceError,
+                                                  StartupError)) else StartupError(f"{type(error).__name__}: {error}")
+        with os.fdopen(writable, "wb") as pipe:
+            try:
+                pickle.dump(failure, pipe)
+            except Exception:  # an error that does not pickle is sent as its message
+                pickle.dump(StartupError(str(failure)), pipe)
+        os._exit(0)  # at once: the store library's teardown is the child's no more
+    os.close(writable)
+    with os.fdopen(readable, "rb") as pipe:
+        sent = pipe.read()
+    _, status = os.waitpid(child, 0)
+    if not sent:
+        raise StartupError(f"the start-up check stopped without an answer (wait status {status})")
+    failure = pickle.loads(sent)
+    if failure is not None:
+        raise failure
+
+
 def prepare(settings: Settings, *, progress: bool = True):
     """`check()`, then make the app (its query workers running) in this process."""
     check(settings, progress=progress)
@@ -65,7 +98,7 @@ def serve(settings: Settings, *, threads: int | None = None) -> int:
     threads = threads or settings.web_threads
     from gunicorn.app.base import BaseApplication
 
-    check(settings)  # what can fail, before a port is opened
+    check_apart(settings)  # what can fail, before a port is opened; never opens the store in this process
 
     class Server(BaseApplication):
         def load_config(self):

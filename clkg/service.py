@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from clkg.caller import Caller
 from clkg.pool import QueryPool
-from clkg.sparql import analyse, pick_media_type
 
 
 class Service:
@@ -25,15 +24,15 @@ class Service:
 
     def run(self, query: str, *, media_type: str | None = None, accept=None, default_graphs=(), named_graphs=(),
             substitutions=None, caller: Caller | None = None) -> tuple[bytes, str]:
-        """Check, then evaluate a query with the configured limits; returns (body, media type).
+        """Evaluate a query in a worker, which checks it (clkg/sparqlguard.py) and picks the media type from
+        `accept` (a werkzeug Accept object or a header) unless `media_type` is given; returns (body, media type).
         `caller` (default: the current one, clkg/caller.py) gives the client, the deadline and the socket."""
-        info = analyse(query)
-        media_type = media_type or pick_media_type(info.form, accept)
+        header = accept if isinstance(accept, (str, type(None))) else accept.to_header()
         return self.pool.run({
-            "query": query, "media_type": media_type, "limit": self.settings.result_limit,
-            "has_dataset": info.has_dataset, "default_graphs": list(default_graphs),
-            "named_graphs": list(named_graphs), "substitutions": substitutions or {},
-            "generation": self._generation(self.settings),
+            "query": query, "media_type": media_type, "accept": header, "limit": self.settings.result_limit,
+            "max_depth": self.settings.max_query_depth, "base_iri": self.settings.base_iri,
+            "default_graphs": list(default_graphs), "named_graphs": list(named_graphs),
+            "substitutions": substitutions or {}, "generation": self._generation(self.settings),
         }, caller)
 
     def run_named(self, name: str, args: dict, *, media_type: str | None = None, accept=None,

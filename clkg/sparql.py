@@ -1,14 +1,21 @@
 """Safe SPARQL evaluation: read-only, local-only, size-limited; what a query worker runs.
 
-`analyse` decides whether a query may run at all; `evaluate` runs it on a read-only store and
-serialises the result (bytes); `serve` is the loop of a worker process (clkg/pool.py starts them).
+`evaluate` checks a query (clkg/sparqlguard.py, on its parse), picks the result's media type, runs it
+on a read-only store and serialises the result (bytes); `serve` is the loop of a worker process
+(clkg/pool.py starts them), which first raises the sandbox's walls (clkg/sandbox.py).
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+import gc
+import logging
 
 import pyoxigraph as ox
+
+from clkg import config, sandbox, sparqlguard
+from clkg.config import Settings
+from clkg.errors import QueryError
+
+log = logging.getLogger("clkg.sparql")
 
 # What the endpoint can answer, by query form, first is the default.
 RESULT_TYPES = {
@@ -21,54 +28,6 @@ RESULT_TYPES = {
 RESULT_TYPES["DESCRIBE"] = RESULT_TYPES["CONSTRUCT"]
 ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml",
            "text/xml": "application/sparql-results+xml"}
-
-
-class QueryError(Exception):
-    """A query the endpoint will not answer; `status` is the HTTP status to give."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-# --- static analysis -------------------------------------------------------------------------------
-_TOKENS = re.compile(
-    r'(?P<skip>#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
-    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>)'
-    r'|(?P<word>(?<![\w:?$])[A-Za-z]+(?![\w:]))', re.S)
-UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
-FORMS = {"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"}
-
-
-@dataclass
-class QueryInfo:
-    form: str
-    keywords: set = field(default_factory=set)
-
-    @property
-    def has_dataset(self) -> bool:
-        return "FROM" in self.keywords
-
-
-def keywords(text: str) -> list[str]:
-    """Bare keywords of a query, outside comments, strings and IRIs, upper-cased, in order."""
-    return [m.group("word").upper() for m in _TOKENS.finditer(text) if m.group("word")]
-
-
-def analyse(text: str) -> QueryInfo:
-    """Refuse what must never run (updates, SERVICE) and tell the query form."""
-    words = keywords(text)
-    found = set(words)
-    form = next((w for w in words if w in FORMS), None)
-    if form is None and found & UPDATE_WORDS:
-        raise QueryError(403, "SPARQL Update is not allowed: this endpoint is read-only "
-                              f"(found {sorted(found & UPDATE_WORDS)[0]}).")
-    if "SERVICE" in found:
-        raise QueryError(403, "SERVICE is not allowed: queries are answered from this store only.")
-    if form is None:
-        raise QueryError(400, "Malformed query: expected SELECT, ASK, CONSTRUCT or DESCRIBE.")
-    return QueryInfo(form, found)
 
 
 def pick_media_type(form: str, accepted) -> str:
@@ -107,19 +66,17 @@ class _LineLimit:
 
 
 def bind_values(text: str, bindings: dict) -> str:
-    """Bind variables by an inline VALUES block at the top of the outer WHERE group.
+    """Bind variables by an inline VALUES row at the top of the outer WHERE group.
 
-    Terms are written by Oxigraph's own serialisation (IRIs checked, literals escaped), so a value
-    can never change the query's structure. Oxigraph's `substitutions` would need the variables in the
-    projection, which aggregate queries do not allow.
+    Where the group opens is found by rdflib's grammar (sparqlguard.where_offset), and the terms are
+    written by Oxigraph's own serialisation (IRIs checked, literals escaped): each is one term token, so
+    a value can never change the query's structure. Oxigraph's `substitutions` would need the variables
+    in the projection, which aggregate queries do not allow.
     """
-    for match in _TOKENS.finditer(text):
-        if match.group("word") and match.group("word").upper() == "WHERE":
-            brace = text.index("{", match.end())
-            names = " ".join(f"?{name}" for name in bindings)
-            row = " ".join(str(term) for term in bindings.values())
-            return f"{text[:brace + 1]} VALUES ({names}) {{ ({row}) }}{text[brace + 1:]}"
-    raise QueryError(400, "A parameterised query needs a WHERE clause.")
+    brace = sparqlguard.where_offset(text)
+    names = " ".join(f"?{name}" for name in bindings)
+    row = " ".join(str(term) for term in bindings.values())
+    return f"{text[:brace]} VALUES ({names}) {{ ({row}) }}{text[brace:]}"
 
 
 def term_from_wire(kind: str, value: str, extra: str | None):
@@ -130,23 +87,41 @@ def term_from_wire(kind: str, value: str, extra: str | None):
     return ox.Literal(value, datatype=ox.NamedNode(extra) if extra else None)
 
 
+def accepted_types(header: str | None):
+    """The Accept header (as sent by the web process) as werkzeug's object, or None."""
+    if not header:
+        return None
+    from werkzeug.datastructures import MIMEAccept
+    from werkzeug.http import parse_accept_header
+
+    return parse_accept_header(header, MIMEAccept)
+
+
 def evaluate(store: ox.Store, request: dict) -> tuple[bytes, str]:
-    """Run one query and serialise it; raises QueryError with a status for every refusal."""
+    """Check, run and serialise one query; raises QueryError with a status for every refusal."""
+    query = request["query"]
+    info = sparqlguard.analyse(query, request.get("max_depth") or Settings.max_query_depth)
+    media_type = request.get("media_type") or pick_media_type(info.form, accepted_types(request.get("accept")))
     options = {}
+    if request.get("base_iri"):
+        options["base_iri"] = request["base_iri"]
     if request.get("default_graphs"):
         options["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
-    elif not request.get("has_dataset"):
+    elif not info.has_dataset:
         options["use_default_graph_as_union"] = True
     if request.get("named_graphs"):
         options["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
-    query = request["query"]
     if request.get("substitutions"):
         query = bind_values(query, {k: term_from_wire(*v) for k, v in request["substitutions"].items()})
     try:
         result = store.query(query, **options)
     except SyntaxError as error:
         raise QueryError(400, f"Malformed query: {error}") from None
-    media_type, limit = request["media_type"], request["limit"]
+    return serialise(result, media_type, request["limit"])
+
+
+def serialise(result, media_type: str, limit: int) -> tuple[bytes, str]:
+    """A query's result as bytes of the media type, refused past `limit` rows or triples."""
     try:
         if isinstance(result, ox.QueryBoolean):
             fmt = ox.QueryResultsFormat.from_media_type(media_type)
@@ -167,26 +142,52 @@ def evaluate(store: ox.Store, request: dict) -> tuple[bytes, str]:
         return ox.serialize(triples, format=ox.RdfFormat.from_media_type(media_type)) or b"", media_type
     except _TooMany:
         raise QueryError(400, f"The result exceeds the limit of {limit} rows; narrow the query or add a LIMIT.") from None
-    except OSError as error:
-        raise QueryError(400, f"Query failed: {error}") from None
 
 
-def serve(connection, store_dir: str) -> None:
-    """The query worker's loop: open the store read-only, answer requests until told to stop."""
+def answer(store_dir: str, state: dict, request: dict) -> tuple:
+    """One query request, as the reply to send: ("ok", body, media type) or ("error", status, message)."""
     from clkg.store import open_reader
 
-    store, opened_generation = None, None
+    try:
+        if state.get("store") is None or request["generation"] != state.get("generation"):
+            state.clear()
+            state["store"] = open_reader(store_dir)  # never while a writer has the store open, never half swapped
+            state["generation"] = request["generation"]
+        return ("ok",) + evaluate(state["store"], request)
+    except QueryError as error:
+        return ("error", error.status, error.message)
+    except Exception as error:  # the store or the engine failed: a server fault, not the client's
+        log.error("query worker: %s: %s", type(error).__name__, error)
+        return ("error", 500, f"The query could not be answered because of a server fault ({type(error).__name__}).")
+
+
+HANDLERS = {"query": answer}
+
+
+def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
+    """The query worker: raise the sandbox's walls, then answer requests until told to stop, all on one
+    thread with a large stack (pyoxigraph's objects must live and die on the thread that made them).
+    A worker without its walls answers every request with 503 and logs why (fail closed).
+    `memory_mib` None: the CLKG_WORKER_MEMORY setting (the worker inherits the server's environment)."""
+    try:
+        sandbox.enter(config.worker_memory() if memory_mib is None else memory_mib)
+        refusal = None
+    except (sandbox.SandboxError, config.SettingError) as error:
+        log.critical("query worker refuses to serve: %s", error)
+        refusal = ("error", 503, "The query service is not available: its sandbox could not be set up.")
+    sandbox.run_on_big_stack(loop, connection, store_dir, refusal)
+
+
+def loop(connection, store_dir: str, refusal) -> None:
+    """Dispatch each request by its kind (the pool's worker entry has already said "ready")."""
+    state: dict = {}
     while True:
         request = connection.recv()
         if request is None:
             return
-        try:
-            if store is None or request["generation"] != opened_generation:
-                store, opened_generation = None, None
-                store = open_reader(store_dir)  # never while a writer has the store open, never half swapped
-                opened_generation = request["generation"]
-            connection.send(("ok",) + evaluate(store, request))
-        except QueryError as error:
-            connection.send(("error", error.status, error.message))
-        except Exception as error:  # the store or the engine failed: report, keep the worker alive
-            connection.send(("error", 400, f"Query failed: {error}"))
+        handler = HANDLERS.get(request.get("kind", "query"))
+        if refusal or handler is None:
+            connection.send(refusal or ("error", 500, f"Unknown request kind {request.get('kind')!r}."))
+            continue
+        connection.send(handler(store_dir, state, request))
+        gc.collect(1)  # pyoxigraph's results in reference cycles must be freed on this thread, not at exit

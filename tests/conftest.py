@@ -62,6 +62,22 @@ def real_app(real_settings):
     app.extensions["clkg"].close()
 
 
+@pytest.fixture(scope="session")
+def evidence_graph():
+    """The evidence and the ontology read from their Turtle files with rdflib: the independent count that
+    the answers of the named queries are checked against."""
+    from clkg import evidence
+
+    paths = sorted((config.ROOT / "kg" / "evidence").glob("*.ttl")) + sorted((config.ROOT / "ontology").glob("*.ttl"))
+    return evidence.load([str(p) for p in paths])
+
+
+@pytest.fixture(scope="session")
+def ask(real_app):
+    """`ask(name, **params)`: a named query on the real graph, as rows."""
+    return named_query_runner(real_app)
+
+
 def named_query_runner(app):
     """`run(name, **params)`: a named query through the API, as a list of {variable: value} rows."""
     client = app.test_client()
@@ -111,6 +127,16 @@ def live_server(command: list[str], data_dir: Path, seconds: float = 90, env: di
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def virtuoso():
+    """A real Virtuoso 7 on 127.0.0.1 with a temporary database (tests/virtuoso.py; installed by
+    tests/services_setup.sh), stopped and removed after the session."""
+    from virtuoso import running_virtuoso
+
+    with running_virtuoso() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -179,7 +205,7 @@ def store_digest(base: str) -> str:
 
 # --- what the suite needs from outside the repository (tests/prerequisites.py) ---------------------------
 def pytest_collection_modifyitems(session, items):
-    prerequisites.install_chromium_if_needed(items, session.config.pluginmanager.get_plugin("terminalreporter"))
+    prerequisites.install_services_if_needed(items, session.config.pluginmanager.get_plugin("terminalreporter"))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -51,7 +51,7 @@ cls:{slug}-{year} a clo:Study, bibo:Report ;
     dcterms:bibliographicCitation "{name}, A. ({year}). Generated report."@nl ;
     clo:inTextCitation "{name} ({year})" ; clo:inBibliography false .
 clp:{slug}-a a foaf:Person ; foaf:familyName "{name}" ; foaf:givenName "A." ; foaf:name "{name}, A." .
-clm:4.3-{slug}-{year}-M9 a clo:Claim ; cito:citesAsEvidence cls:{slug}-{year} ; clo:about clc:M9 ;
+clm:4.3-{slug}-{year}-M9 a clo:Claim ; cito:cites cls:{slug}-{year} ; cito:citesAsEvidence cls:{slug}-{year} ; clo:about clc:M9 ;
     clo:polarity {polarity} ; clo:section "4.3" ; clo:quote {quote}@nl .
 """
 _serial = itertools.count(1)

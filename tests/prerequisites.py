@@ -1,8 +1,8 @@
 """What the tests need from outside the repository, and what happens when it is missing.
 
-- Chromium from the distribution (tests/test_browser.py): installed by `tests/browser_setup.sh` when the
-  browser tests are collected and /usr/bin/chromium is missing, so that the README's one test command
-  sets up a fresh machine.
+- Chromium (tests/test_browser.py) and Virtuoso 7 (the remote-store tests) from the distribution: installed
+  by `tests/browser_setup.sh` and `tests/services_setup.sh` when their tests are collected and the program
+  is missing, so that the README's one test command sets up a fresh machine.
 - `../shared` beside the repository (the report's text, the W3C SHACL suite): a test that reads it
   calls `require()`; under CI (CI=true) a missing file fails the test with a message, elsewhere the
   test is skipped and the summary at the end says what was not run and why.
@@ -37,21 +37,31 @@ def require(path: Path, what: str) -> Path:
     pytest.skip(why)
 
 
-def install_chromium_if_needed(items, terminal=None) -> None:
-    """Run tests/browser_setup.sh once when a collected test needs Chromium and it is not installed."""
-    if CHROMIUM.exists() or not any(Path(str(item.fspath)).name == "test_browser.py" for item in items):
-        return
-    if terminal is not None:
-        terminal.write_line(f"{CHROMIUM} is missing: installing it with {BROWSER_SETUP.name} (apt-get) ...")
-    try:
-        done = subprocess.run(["bash", str(BROWSER_SETUP)], capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        setup_problems.append(f"{BROWSER_SETUP.name} could not run: {error}")
-        return
-    if done.returncode != 0 or not CHROMIUM.exists():
-        tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
-        setup_problems.append(f"{BROWSER_SETUP.name} exited with {done.returncode}; Chromium is not installed, so "
-                              f"the browser tests fail:\n    " + "\n    ".join(tail))
+# what a test file needs from the distribution: (test files, the program it needs, the script that installs it)
+SERVICES = [
+    (("test_browser.py",), CHROMIUM, BROWSER_SETUP),
+    (("test_remote_store.py", "test_queries_portable.py"), Path("/usr/bin/virtuoso-t"),
+     Path(__file__).parent / "services_setup.sh"),
+]
+
+
+def install_services_if_needed(items, terminal=None) -> None:
+    """Run each set-up script once when a collected test needs its program and it is not installed."""
+    collected = {Path(str(item.fspath)).name for item in items}
+    for files, program, script in SERVICES:
+        if program.exists() or not collected & set(files):
+            continue
+        if terminal is not None:
+            terminal.write_line(f"{program} is missing: installing it with {script.name} (apt-get) ...")
+        try:
+            done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            setup_problems.append(f"{script.name} could not run: {error}")
+            continue
+        if done.returncode != 0 or not program.exists():
+            tail = (done.stdout + done.stderr).strip().splitlines()[-15:]
+            setup_problems.append(f"{script.name} exited with {done.returncode}; {program} is not installed, so "
+                                  f"the tests that need it fail:\n    " + "\n    ".join(tail))
 
 
 def summary(terminalreporter) -> None:

@@ -95,7 +95,7 @@ def studies_about(graph, concept: URIRef) -> dict:
     found = {"all": set(), "supports": set(), "nuances": set(), "contradicts": set()}
     for claim in graph.subjects(RDF.type, CLO.Claim):
         if graph.value(claim, CLO.about) in concepts:
-            study = graph.value(claim, CITO.citesAsEvidence)
+            study = graph.value(claim, CITO.cites)
             found["all"].add(study)
             found[str(graph.value(claim, CLO.polarity)).rsplit("/", 1)[1]].add(study)
     return found

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 from rdflib import RDF, Namespace, URIRef
 
-from clkg import config, evidence
-from conftest import named_query_runner
+
 
 CLO = Namespace("https://w3id.org/clkg/ontology/")
 CLC = "https://w3id.org/clkg/concept/"
@@ -14,21 +13,15 @@ SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 
 
 @pytest.fixture(scope="module")
-def graph():
-    paths = sorted((config.ROOT / "kg" / "evidence").glob("*.ttl")) + sorted((config.ROOT / "ontology").glob("*.ttl"))
-    return evidence.load([str(p) for p in paths])
-
-
-@pytest.fixture(scope="module")
-def ask(real_app):
-    return named_query_runner(real_app)
+def graph(evidence_graph):
+    return evidence_graph
 
 
 def studies_about(graph, code: str, polarity: str | None = None) -> set:
     """Distinct studies cited about a concept or any narrower one, computed with rdflib."""
     top = URIRef(CLC + code)
     concepts = {c for c in graph.transitive_subjects(SKOS.broader, top)}
-    return {graph.value(c, CITO.citesAsEvidence) for c in graph.subjects(RDF.type, CLO.Claim)
+    return {graph.value(c, CITO.cites) for c in graph.subjects(RDF.type, CLO.Claim)
             if graph.value(c, CLO.about) in concepts
             and (polarity is None or graph.value(c, CLO.polarity) == CLO[polarity])}
 
@@ -69,7 +62,7 @@ def test_contested_concepts_have_both_sides(ask, graph):
 def test_study_profile_lists_every_claim_of_the_study(ask, graph):
     study = "https://w3id.org/clkg/study/feys-devos-2015"
     rows = ask("study-profile", study=study)
-    claims = set(graph.subjects(CITO.citesAsEvidence, URIRef(study)))
+    claims = set(graph.subjects(CITO.cites, URIRef(study)))
     assert {r["claim"] for r in rows} == {str(c) for c in claims}
     assert all(r["quote"] and r["section"] and r["polarity"] for r in rows)
 

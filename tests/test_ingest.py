@@ -48,7 +48,7 @@ cls:{slug}-{year} a clo:Study, bibo:Book ;
 {doi_line}    clo:inTextCitation "{slug.title()} ({year})" .
 clp:{slug}-a a foaf:Person ; foaf:familyName "{slug.title()}" ; foaf:givenName "A." .
 clm:4.3-{slug}-{year}-M9 a clo:Claim ;
-    cito:citesAsEvidence cls:{slug}-{year} ;
+    cito:cites cls:{slug}-{year} ; cito:citesAsEvidence cls:{slug}-{year} ;
     clo:about clc:M9 ;
     clo:polarity clo:supports ;
     clo:section "4.3" ;

@@ -107,4 +107,5 @@ def test_openapi_describes_every_named_query(client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     operation = spec["paths"]["/api/queries/studies-for-concept"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"concept", "polarity"}
+    # function: the citation-function filter (CiTO), e.g. only the studies cited as evidence
+    assert {p["name"] for p in operation["parameters"]} == {"concept", "polarity", "function"}

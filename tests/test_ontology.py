@@ -304,12 +304,12 @@ PREFIXES = """@prefix clo: <https://w3id.org/clkg/ontology/> . @prefix clc: <htt
 INSTANCES = PREFIXES + """
 cls:test-2020 a clo:Study, bibo:AcademicArticle ; dcterms:issued "2020"^^xsd:gYear ;
     bibo:authorList ( <https://w3id.org/clkg/person/test-a> ) ; clo:inBibliography true .
-clm:t-ins a clo:Claim ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:O-TEA-INS ; clo:polarity clo:supports ;
+clm:t-ins a clo:Claim ; cito:cites cls:test-2020 ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:O-TEA-INS ; clo:polarity clo:supports ;
     clo:section "6.2" ; clo:quote "Een zin."@nl ; prov:wasDerivedFrom cls:desmet-etal-2019 .
-clm:t-m3 a clo:Claim ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:M3 ; clo:polarity clo:nuances ;
+clm:t-m3 a clo:Claim ; cito:cites cls:test-2020 ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:M3 ; clo:polarity clo:nuances ;
     clo:section "4.2" ; clo:quote "Een andere zin."@nl .
-clm:t-ltea a clo:Claim ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:L-TEA ; clo:polarity clo:contradicts ; clo:section "6.2" .
-clm:t-c533a a clo:Claim ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:C5.3.3a ; clo:polarity clo:supports ; clo:section "5.3.3" .
+clm:t-ltea a clo:Claim ; cito:cites cls:test-2020 ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:L-TEA ; clo:polarity clo:contradicts ; clo:section "6.2" .
+clm:t-c533a a clo:Claim ; cito:cites cls:test-2020 ; cito:citesAsEvidence cls:test-2020 ; clo:about clc:C5.3.3a ; clo:polarity clo:supports ; clo:section "5.3.3" .
 clx:case-1 a clo:Case ; clo:illustrative true ; clo:school clx:school-1 ; clo:networkMap clx:map-1 ; clo:observation clx:obs-1 .
 clx:school-1 a clo:School ; clo:level clo:primary .
 clx:map-1 a clo:NetworkMap ; clo:actor clx:a1, clx:a2 ; clo:tie clx:t1 .
@@ -407,7 +407,7 @@ def test_materialise_classifies_two_thousand_claims(tmp_path):
     polarities = ["supports", "nuances", "contradicts"]
     lines = [PREFIXES, "cls:perf-2020 a clo:Study, bibo:Book ."]
     for i in range(2000):
-        lines.append(f'clm:p{i} a clo:Claim ; cito:citesAsEvidence cls:perf-2020 ; clo:about clc:{codes[i % len(codes)]} ; '
+        lines.append(f'clm:p{i} a clo:Claim ; cito:cites cls:perf-2020 ; cito:citesAsEvidence cls:perf-2020 ; clo:about clc:{codes[i % len(codes)]} ; '
                      f'clo:polarity clo:{polarities[i % 3]} ; clo:section "6.{i % 3 + 1}" ; clo:quote "Zin {i}."@nl .')
     path = tmp_path / "many.ttl"
     path.write_text("\n".join(lines), encoding="utf-8")

@@ -153,7 +153,7 @@ def test_service_in_a_string_or_prefixed_name_is_not_a_refusal(client):
 def test_malformed_query_gives_line_and_column(client):
     response = client.get("/sparql", query_string={"query": "SELECT * WHERE {\n  ?s ?p }"})
     assert response.status_code == 400
-    assert "error at 2:" in response.get_data(as_text=True)
+    assert "line 2, column 3" in response.get_data(as_text=True)
     still_answers(client)
 
 
@@ -201,3 +201,12 @@ def test_cors_on_get(client):
 def test_unsupported_post_body_is_a_clear_415(client):
     response = client.post("/sparql", data="{}", content_type="application/json")
     assert response.status_code == 415 and "application/sparql-query" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("parameter", ["default-graph-uri", "named-graph-uri"])
+@pytest.mark.parametrize("value", ["AAA", "true", "", "http://x/ spaced", "<https://w3id.org/clkg/graph/evidence>"])
+def test_a_dataset_graph_that_is_not_an_absolute_iri_is_refused_naming_it(client, parameter, value):
+    response = client.get("/sparql", query_string={"query": "ASK {}", parameter: value})
+    assert response.status_code == 400, response.get_data(as_text=True)
+    message = response.get_data(as_text=True)
+    assert parameter in message and "absolute IRI" in message

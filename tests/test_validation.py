@@ -25,6 +25,7 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from clkg import cli, config, store, validation
+from clkg import report as report_module
 from clkg.config import Settings
 
 ENTRIES = Path(__file__).parent / "entries"
@@ -55,7 +56,7 @@ def expectations(path: Path) -> list[tuple]:
 
 
 def observed(report: validation.Report) -> list[tuple]:
-    return [(r.severity, validation._turtle(validation._uri(r.focus_node)), r.field_name or "-", r.message("en"),
+    return [(r.severity, report_module.turtle_term(report_module.report_node(r.focus_node)), r.field_name or "-", r.message("en"),
              r.message("nl")) for r in report.results]
 
 
@@ -206,7 +207,7 @@ def test_only_the_entry_nodes_are_focus_nodes(context, context_settings):
     assert not any("epsilon" in str(s) for s in graph.subjects())
     for path in INVALID:
         entry = validation.parse_entry(path.read_bytes(), ox.RdfFormat.TURTLE)
-        subjects = {validation._plain(validation._term(s, True)) for s, _, _ in entry}
+        subjects = {report_module._plain(validation._term(s, True)) for s, _, _ in entry}
         report = validation.validate_entry(entry, context, context_settings)
         assert {r.focus_node for r in report.results} <= subjects, path.name
 

@@ -79,7 +79,7 @@ def problems_from_report(report: validation.Report, origins: dict, columns: dict
 
 def import_case(folder: Path, settings, context, scheme: Scheme | None = None) -> Result:
     """Read, build and validate a case from a folder of CSV files. `context` is a validation context
-    (validation.StoreContext or PoolContext), or None to validate against the shapes alone."""
+    (a validation.StoreContext), or None to validate against the shapes alone."""
     scheme = scheme or Scheme.from_settings(settings)
     result = read_case(folder, scheme)
     if result.errors or not result.triples:

@@ -11,7 +11,7 @@ from clkg.web.rdfviews import incoming
 
 def render(context: dict) -> str:
     resource, description = context["resource"], context["d"]
-    study = description.first(vocab.CITO + "citesAsEvidence")
+    study = description.first(vocab.CITO + "cites")
     about, polarity = (description.first(vocab.CLO + name) for name in ("about", "polarity"))
     claim = {"study": study.value if study is not None else None,
              "about": about.value if about is not None else None,

@@ -10,30 +10,42 @@
 - GET /api/entries, GET /api/entries/<id>: the contributions (open); the latter as TriG on
   Accept: application/trig.
 Writes are off (403) when the server has no token configured (CLKG_WRITE_TOKEN / CLKG_WRITE_TOKENS).
+
+This process only checks the body's size and media type: reading the entry (its limits), the context and
+pyshacl run in worker processes with a time and memory limit (clkg/entryworker.py).
 """
 from __future__ import annotations
 
 import hmac
-import threading
 
-from flask import Blueprint, current_app, jsonify, make_response, request
+from flask import Blueprint, current_app, g, jsonify, make_response, request
 
 from clkg import contributions, validation
+from clkg.entryworker import EntryWorkers
 from clkg.validation import EntryError
-from clkg.web.context import service
 from clkg.web.errors import error_response
 
 blueprint = Blueprint("entries", __name__, url_prefix="/api")
 
 
 @blueprint.record_once
-def _warm_up(_state) -> None:
-    """Prepare the validator in the background, so that the first request is not slower than the rest."""
-    threading.Thread(target=validation.warm_up, name="clkg-validation-warm-up", daemon=True).start()
+def _start_workers(state) -> None:
+    """Entries are read and validated in worker processes (clkg/entryworker.py): start their fork server
+    now, in the background, so that the first request is not slower than the rest."""
+    state.app.extensions["clkg-entries"] = workers = EntryWorkers(state.app.config["CLKG"])
+    workers.start()
 
 
 def settings():
     return current_app.config["CLKG"]
+
+
+def workers() -> EntryWorkers:
+    return current_app.extensions["clkg-entries"]
+
+
+def _request_id() -> str | None:
+    return g.get("request_id")
 
 
 @blueprint.errorhandler(EntryError)
@@ -61,8 +73,8 @@ def _contributor() -> str:
                      {"WWW-Authenticate": 'Bearer realm="clkg", error="invalid_token"'})
 
 
-def _entry() -> list:
-    """The request body as entry triples: size, syntax and emptiness checked."""
+def _body():
+    """The request body and its syntax, its size checked; reading it is the workers' job."""
     fmt = validation.format_for(media_type=request.content_type or None)
     limit = settings().max_body
     if request.content_length is not None and request.content_length > limit:
@@ -70,7 +82,7 @@ def _entry() -> list:
     data = request.stream.read(limit + 1)
     if len(data) > limit:
         raise EntryError(413, f"The entry is larger than the limit of {limit} bytes (CLKG_MAX_BODY).")
-    return validation.parse_entry(data, fmt, settings().base_iri)
+    return data, fmt
 
 
 def _language() -> str:
@@ -80,9 +92,10 @@ def _language() -> str:
 @blueprint.post("/validate")
 def validate():
     lang = _language()
-    entry = _entry()
-    report = validation.validate_entry(entry, validation.PoolContext(service()), settings())
-    if request.accept_mimetypes.best_match(["application/json", "text/turtle"]) == "text/turtle":
+    data, fmt = _body()
+    as_turtle = request.accept_mimetypes.best_match(["application/json", "text/turtle"]) == "text/turtle"
+    report = workers().validate(data, fmt, with_turtle=as_turtle, request_id=_request_id())
+    if as_turtle:
         return report.to_turtle(), 200, {"Content-Type": "text/turtle; charset=utf-8", "Vary": "Accept"}
     response = jsonify(report.to_json(lang))
     response.headers["Vary"] = "Accept, Accept-Language"
@@ -94,9 +107,11 @@ def validate():
 def contribute():
     contributor = _contributor()
     lang = _language()
-    entry = _entry()
+    data, fmt = _body()
+    entry = workers().read(data, fmt, request_id=_request_id(), queue=True)  # a contributor waits its turn
     try:
-        contribution, report = contributions.ingest(settings(), entry, contributor)
+        contribution, report = contributions.ingest(settings(), entry, contributor,
+                                                    workers().runner(_request_id(), queue=True))
     except contributions.Refused as refused:
         body = {"error": f"The entry has {len(refused.report.violations)} violation(s); nothing was stored.",
                 "status": 422} | refused.report.to_json(lang)

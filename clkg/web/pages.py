@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 import re
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from clkg import vocab
-from clkg.web import i18n
+from clkg.web import i18n, pagequeries
 from clkg.web.context import service
 from clkg.web.graphstats import statistics
 from clkg.web.labels import Labels, natural_key
@@ -61,9 +62,24 @@ def _codes(coded: dict, pattern: str) -> list[str]:
 
 
 # --- evidence map ------------------------------------------------------------------------------------
+MAP_FUNCTIONS = ("citesAsEvidence",)  # the citation-function filters the map page offers as links
+
+
+def map_arguments() -> dict:
+    """The evidence map's query arguments: the citation function (CiTO) to count, if one is asked."""
+    function = request.args.get("function")
+    return {"function": function} if function else {}
+
+
 @blueprint.get("/evidence-map")
 def evidence_map():
+    from clkg.namedqueries import ParameterError
+
     formats = {"html": "text/html", "csv": "text/csv", "json": "application/sparql-results+json"}
+    try:
+        body, _ = service().run_named("evidence-map", map_arguments(), media_type="application/sparql-results+json")
+    except ParameterError as error:
+        return Response(f"{error}\n", 400, content_type="text/plain; charset=utf-8")
     if request.headers.get("Accept"):
         best = request.accept_mimetypes.best_match(list(formats.values()) + ["application/json"])
         if best is None:
@@ -72,10 +88,9 @@ def evidence_map():
         if best == "text/csv":
             return evidence_map_csv()
         if best in ("application/json", "application/sparql-results+json"):
-            body, media_type = service().run_named("evidence-map", {}, media_type="application/sparql-results+json")
-            return Response(body, content_type=f"{media_type}; charset=utf-8", headers={"Vary": "Accept"})
+            return Response(body, content_type="application/sparql-results+json; charset=utf-8", headers={"Vary": "Accept"})
     lang = i18n.language()
-    rows = named("evidence-map")
+    rows = pagequeries.rows(body)
     coded = coded_concepts()
     labels = Labels(lang)
     for item in coded.values():
@@ -104,10 +119,12 @@ def evidence_map():
         matrix.append({"level": coded.get(f"L-{level}", {}).get("concept"), "code": f"L-{level}", "cells": line})
     value_types = [{"code": f"V-{kind}", "concept": coded.get(f"V-{kind}", {}).get("concept")} for kind in VALUE_TYPES]
     root = request.script_root
-    alternates = [alt("CSV", f"{root}/evidence-map.csv", "text/csv"),
-                  alt("JSON (SPARQL results)", f"{root}/api/queries/evidence-map", "application/sparql-results+json")]
+    query = f"?{urlencode(map_arguments())}" if map_arguments() else ""
+    alternates = [alt("CSV", f"{root}/evidence-map.csv{query}", "text/csv"),
+                  alt("JSON (SPARQL results)", f"{root}/api/queries/evidence-map{query}", "application/sparql-results+json")]
     return render_template("evidence-map.html", groups=groups, columns=columns, L=labels, matrix=matrix,
-                           value_types=value_types, alternates=alternates, maxima=maxima)
+                           value_types=value_types, alternates=alternates, maxima=maxima,
+                           function=map_arguments().get("function"), functions=MAP_FUNCTIONS)
 
 
 def heat_cell(row: dict, column: str, maximum: int, labels: Labels) -> dict:
@@ -124,7 +141,12 @@ def heat_cell(row: dict, column: str, maximum: int, labels: Labels) -> dict:
 
 @blueprint.get("/evidence-map.csv")
 def evidence_map_csv():
-    body, _ = service().run_named("evidence-map", {}, media_type="text/csv")
+    from clkg.namedqueries import ParameterError
+
+    try:
+        body, _ = service().run_named("evidence-map", map_arguments(), media_type="text/csv")
+    except ParameterError as error:
+        return Response(f"{error}\n", 400, content_type="text/plain; charset=utf-8")
     return Response(body, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'inline; filename="evidence-map.csv"', "Vary": "Accept"})
 
@@ -156,7 +178,6 @@ def search():
 
 
 def _query(q: str, **extra) -> str:
-    from urllib.parse import urlencode
     return urlencode({"q": q, **extra})
 
 

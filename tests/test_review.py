@@ -1,0 +1,64 @@
+"""The review data of kg/review/ agrees with the evidence graph: a later reviewer can trust it."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+from rdflib import RDF, Namespace, URIRef
+
+from clkg import config, evidence
+from clkg.source import quote_lines
+
+CLO = Namespace("https://w3id.org/clkg/ontology/")
+CITO = Namespace("http://purl.org/spar/cito/")
+CLM = "https://w3id.org/clkg/claim/"
+REVIEW = config.ROOT / "kg" / "review"
+
+
+def rows(name: str) -> list[dict]:
+    with open(REVIEW / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return evidence.load([str(p) for p in sorted((config.ROOT / "kg" / "evidence").glob("*.ttl"))])
+
+
+def test_every_decision_has_a_reason_and_a_reader(graph):
+    log = rows("log.csv")
+    assert log and all(r["reason"].strip() and r["reader"].strip() for r in log)
+    assert {r["aspect"] for r in log} == {"quote", "about", "added", "removed", "function"}
+    removed = {r["claim"] for r in log if r["aspect"] == "removed"}
+    for row in log:
+        claim = URIRef(CLM + row["claim"])
+        present = (claim, RDF.type, CLO.Claim) in graph
+        assert present != (row["claim"] in removed), f"{row['claim']}: {row['aspect']} but present={present}"
+        if row["aspect"] in ("about", "added"):
+            assert row["after"].split()[0] == "clc:" + str(graph.value(claim, CLO.about)).rsplit("/", 1)[1]
+        if row["aspect"] == "function":
+            assert (claim, CITO[row["after"].removeprefix("cito:")], graph.value(claim, CITO.cites)) in graph
+
+
+def test_to_review_lists_every_changed_claim_as_it_stands(graph, source_text):
+    review = {r["claim"]: r for r in rows("to-review.csv")}
+    changed = {r["claim"] for r in rows("log.csv") if r["aspect"] != "function" or r["after"] != "cito:citesAsEvidence"}
+    assert set(review) == changed
+    for name, row in review.items():
+        claim = URIRef(CLM + name)
+        if row["change"] == "proposed removal":
+            assert (claim, RDF.type, CLO.Claim) not in graph
+            continue
+        assert row["quote"] == str(graph.value(claim, CLO.quote))
+        assert row["study"] == str(graph.value(claim, CITO.cites)).rsplit("/", 1)[1]
+        assert row["polarity"] == str(graph.value(claim, CLO.polarity)).rsplit("/", 1)[1]
+        assert (claim, CITO[row["citation_function"]], None) in graph
+        first, last = quote_lines(row["quote"], str(source_text))
+        assert row["source_lines"] == f"{first}-{last}"
+
+
+def test_second_readings_refer_to_claims_under_review():
+    review = {r["claim"] for r in rows("to-review.csv")}
+    for row in rows("second-reading.csv"):
+        assert row["claim"] in review and row["verdict"] in {"agree", "disagree", "unsure"}
+        assert row["reason"].strip() and row["reader"].strip()

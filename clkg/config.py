@@ -20,6 +20,8 @@
 | CLKG_QUERY_PER_CLIENT | half the workers (at least 1, fewer than the workers) | queries one client may run at once |
 | CLKG_QUERY_QUEUE     | 4 x the workers                           | requests that may wait for a worker, all clients together |
 | CLKG_QUERY_QUEUE_PER_CLIENT | a quarter of the queue (at least 2) | requests one client may have waiting     |
+| CLKG_QUERY_LONG_AFTER | 0.1                                      | seconds after which a query is long: its worker drops to the lowest CPU priority and a spare takes its place |
+| CLKG_QUERY_LONG_WORKERS | 2 x the workers                         | long queries run at once; one more stops the one that has run longest (503) |
 | CLKG_TRUSTED_PROXIES | (none: X-Forwarded-For is ignored)        | addresses or networks of reverse proxies whose X-Forwarded-For names the client |
 | CLKG_MAX_TRIPLES     | 5000                                      | most triples one entry may hold          |
 | CLKG_MAX_DEPTH       | 50                                        | deepest nesting of blank nodes in an entry (JSON-LD and RDF/XML nesting follow) |
@@ -98,6 +100,8 @@ class Settings:
     query_per_client: int = 0        # 0: half the workers
     query_queue: int = 0             # 0: 4 x the workers
     query_queue_per_client: int = 0  # 0: a quarter of the queue
+    query_long_after: float = 0.1
+    query_long_workers: int = 0      # 0: 2 x the workers
     trusted_proxies: tuple = ()      # ip_network objects whose X-Forwarded-For is believed
     max_triples: int = 5000
     max_depth: int = 50
@@ -119,7 +123,12 @@ class Settings:
         self.query_queue = self.query_queue or 4 * self.query_workers
         self.query_queue_per_client = self.query_queue_per_client or max(2, self.query_queue // 4)
         self.query_per_client = self.query_per_client or max(1, self.query_workers // 2)
-        for name in ("query_workers", "query_queue", "query_queue_per_client", "query_per_client"):
+        self.query_long_workers = self.query_long_workers or 2 * self.query_workers
+        if not 0 < self.query_long_after <= self.query_timeout:
+            raise ValueError(f"CLKG_QUERY_LONG_AFTER must be above 0 and at most the query time limit "
+                             f"({self.query_timeout:g} s), not {self.query_long_after:g}")
+        for name in ("query_workers", "query_queue", "query_queue_per_client", "query_per_client",
+                     "query_long_workers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"CLKG_{name.upper()} must be at least 1 (got {getattr(self, name)})")
         if 1 < self.query_workers <= self.query_per_client:
@@ -130,7 +139,7 @@ class Settings:
     def web_threads(self) -> int:
         """Web threads for `clkg serve`: one per running and per waiting query, and some to spare, so that
         a request over the limits always finds a thread to be refused on at once, and light requests too."""
-        return self.query_workers + self.query_queue + 4
+        return self.query_workers + self.query_long_workers + self.query_queue + 4
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -156,6 +165,8 @@ class Settings:
             query_per_client=_env("CLKG_QUERY_PER_CLIENT", 0),
             query_queue=_env("CLKG_QUERY_QUEUE", 0),
             query_queue_per_client=_env("CLKG_QUERY_QUEUE_PER_CLIENT", 0),
+            query_long_after=_env("CLKG_QUERY_LONG_AFTER", 0.1),
+            query_long_workers=_env("CLKG_QUERY_LONG_WORKERS", 0),
             trusted_proxies=parse_networks(os.environ.get("CLKG_TRUSTED_PROXIES", "")),
             max_triples=_env("CLKG_MAX_TRIPLES", 5000),
             max_depth=_env("CLKG_MAX_DEPTH", 50),

@@ -6,8 +6,13 @@ Rules (the numbers are settings, see clkg/config.py):
 - a request that finds no worker it may use waits, at most until its deadline; at most `queue` requests
   wait in all, and at most `queue_per_client` of one client: over either bound it is refused at once
   (503 for a full server, 429 for one client's flood), with Retry-After;
-- when a worker frees, the waiting clients are served in turn (round-robin), each its oldest request
-  first, not in order of arrival: a client with many waiting requests does not delay one with a single one.
+- when a worker frees, the waiting client that has used the workers least lately goes first (worker
+  seconds, halved every HALF_LIFE seconds; equals in turn, round-robin), each its oldest request first,
+  not in order of arrival: a client with many waiting requests, or with heavy ones, does not delay one
+  with a few light ones;
+- a client that has used more than `busy_after` worker seconds lately is *busy*: it may not take the
+  last `reserve` free workers, which stay for the others. (The pool counts only the time of a query
+  past the point where it turns long, so a client of many short queries is never busy.)
 A waiting request whose client has gone away leaves the queue (checked every `poll` seconds).
 """
 from __future__ import annotations
@@ -18,6 +23,8 @@ from collections import Counter, deque
 from typing import Callable
 
 from clkg.caller import ClientGone, Refused
+
+HALF_LIFE = 10.0  # seconds over which a client's use of the workers counts half
 
 
 class _Ticket:
@@ -31,9 +38,11 @@ class FairQueue:
     """Hands out workers (any objects) to clients under the rules above; thread-safe."""
 
     def __init__(self, *, per_client: int, queue: int, queue_per_client: int, retry_after: float,
-                 poll: float = 0.1):
+                 poll: float = 0.1, busy_after: float = 0.5, reserve: int = 1):
         self.per_client, self.queue, self.queue_per_client = per_client, queue, queue_per_client
         self.retry_after, self.poll = retry_after, poll
+        self.busy_after, self.reserve = busy_after, reserve
+        self._usage: dict[str, tuple[float, float]] = {}  # client -> (worker seconds, when counted)
         self._lock = threading.Lock()
         self._idle: list = []
         self._running: Counter = Counter()
@@ -49,7 +58,7 @@ class FairQueue:
     def acquire(self, client: str, deadline: float, gone: Callable[[], bool] = lambda: False):
         """A worker for `client`, or Refused (no room to wait, or none free by `deadline`) or ClientGone."""
         with self._lock:
-            if self._idle and self._running[client] < self.per_client:
+            if self._idle and self._running[client] < self.per_client and self._may_take(client):
                 return self._assign(client)  # nobody waiting may take it: _dispatch would have given it away
             if self._waiting_count >= self.queue:
                 self._drop_gone()  # a burst of clients that left must not keep the next one out
@@ -78,9 +87,14 @@ class FairQueue:
                     raise Refused(503, "No query worker became free within the time limit; the server is busy, "
                                        "retry after a few seconds.", self.retry_after)
 
-    def release(self, client: str, worker=None) -> None:
-        """The client's query is done; its worker (None: the worker is gone, a new one will be `add`ed)."""
+    def release(self, client: str, worker=None, used: float = 0.0) -> None:
+        """The client's query is done after `used` seconds on its worker; the worker (None: it is gone, a
+        new one will be `add`ed)."""
         with self._lock:
+            now = time.monotonic()
+            self._usage[client] = (self._used(client, now) + used, now)
+            if len(self._usage) > 4 * (self.queue + self.per_client) + 1024:  # forget clients long quiet
+                self._usage = {c: u for c, u in self._usage.items() if self._used(c, now) > 0.001}
             self._running[client] -= 1
             if self._running[client] <= 0:
                 del self._running[client]
@@ -92,17 +106,43 @@ class FairQueue:
         with self._lock:
             return self._waiting_count
 
+    def idle(self) -> int:
+        """Workers free right now."""
+        with self._lock:
+            return len(self._idle)
+
+    def take_idle(self):
+        """An idle worker taken out of the pool (to be stopped), or None."""
+        with self._lock:
+            return self._idle.pop(0) if self._idle else None
+
+    def busy(self, client: str) -> bool:
+        """Whether the client has used more than `busy_after` worker seconds lately."""
+        with self._lock:
+            return self._used(client, time.monotonic()) > self.busy_after
+
     # --- under the lock ----------------------------------------------------------------------------------
+    def _used(self, client: str, now: float) -> float:
+        seconds, at = self._usage.get(client, (0.0, now))
+        return seconds * 0.5 ** ((now - at) / HALF_LIFE)
+
+    def _may_take(self, client: str) -> bool:
+        """A busy client may not take the last `reserve` free workers."""
+        return len(self._idle) > self.reserve or self._used(client, time.monotonic()) <= self.busy_after
+
     def _assign(self, client: str):
         self._running[client] += 1
         return self._idle.pop()
 
     def _dispatch(self) -> None:
-        """Give idle workers to waiting requests: the first client in turn that is under its limit."""
+        """Give idle workers to waiting requests: of the clients under their limits, the one that used the
+        workers least lately (the first in turn among equals)."""
         while self._idle:
-            client = next((c for c in self._waiting if self._running[c] < self.per_client), None)
-            if client is None:
+            now = time.monotonic()
+            allowed = [c for c in self._waiting if self._running[c] < self.per_client and self._may_take(c)]
+            if not allowed:
                 return
+            client = min(allowed, key=lambda c: self._used(c, now))
             tickets = self._waiting.pop(client)
             ticket = tickets.popleft()
             if tickets:

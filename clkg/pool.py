@@ -6,12 +6,21 @@ its request's arrival (clkg/caller.py), for the wait and the run together. While
 the worker's pipe and the client's socket: a worker whose query passes the deadline, whose client has gone
 away, or which dies is killed, logged with the request id, and replaced in the background, so that a
 runaway query or a vanished client never holds the server.
+
+Long queries step aside. A query still running after `long_after` seconds is *long*: its worker drops
+to the lowest CPU priority and is stopped once it answers (it cannot be raised again), and the pool
+keeps a spare worker ready, so that short requests neither wait for a worker nor share the CPU with
+the long ones on equal terms. At most `long_workers` long queries run at once; one more, and the one
+that has run longest is stopped (503 with Retry-After) to make room. So at most `size + long_workers`
+worker processes exist, and `size` of them never run long queries; clkg/fairness.py keeps the last
+free one for clients that have not kept the workers busy lately.
 """
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
 import multiprocessing.connection
+import os
 import sys
 import threading
 import time
@@ -45,15 +54,35 @@ def _worker_context():
         return mp.get_context("spawn")
     context = mp.get_context("forkserver")
     ours = sorted(name for name in list(sys.modules) if name.split(".")[0] == "clkg")
-    context.set_forkserver_preload(["__main__", __name__, "clkg.store", *ours])
+    context.set_forkserver_preload(["__main__", __name__, "clkg.store", *ours, "clkg.poolwarm"])
     return context
 
 
+LOWEST_PRIORITY = 19  # the niceness of a worker whose query turned out long
+
+
+def _lower_priority(pid: int) -> None:
+    """Every thread of the process to the lowest CPU priority (Linux keeps a niceness per thread, and a
+    worker queries on a thread of its own); a process already gone, or another system, is left as is:
+    the worker is stopped after its query all the same."""
+    try:
+        threads = [int(name) for name in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        threads = [pid]
+    for thread in threads:
+        try:
+            os.setpriority(os.PRIO_PROCESS, thread, LOWEST_PRIORITY)
+        except (OSError, AttributeError):
+            pass
+
+
 class _Worker:
-    __slots__ = ("process", "connection")
+    __slots__ = ("process", "connection", "long_since", "preempted")
 
     def __init__(self, process, connection):
         self.process, self.connection = process, connection
+        self.long_since: float | None = None  # when its query was found long (then it is never reused)
+        self.preempted = False  # stopped to make room for a newer long query
 
     @property
     def pid(self):
@@ -73,13 +102,16 @@ class QueryPool:
     `per_client`, `queue` and `queue_per_client` are the admission rules of clkg/fairness.py."""
 
     def __init__(self, store_dir: str, *, size: int, timeout: float, per_client: int, queue: int,
-                 queue_per_client: int):
+                 queue_per_client: int, long_after: float = 0.05, long_workers: int | None = None):
         self.store_dir, self.timeout, self.size = store_dir, timeout, size
+        self.long_after = long_after
+        self.long_workers = 2 * size if long_workers is None else long_workers
         self.fair = FairQueue(per_client=per_client, queue=queue, queue_per_client=queue_per_client,
                               retry_after=timeout)
         self._context = _worker_context()
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
+        self._starting = 0  # workers being started in the background
         self._closed = False
         for worker in [self._spawn() for _ in range(size)]:  # start them all, then wait for each
             self._await_ready(worker)
@@ -91,18 +123,20 @@ class QueryPool:
         caller = caller or current() or Caller()
         deadline = deadline_of(caller, self.timeout)
         worker = self.fair.acquire(caller.client, deadline, caller.gone)
-        if caller.gone() or time.monotonic() >= deadline:  # do not start a query that cannot be answered
-            self.fair.release(caller.client, worker)
+        started = time.monotonic()
+        if caller.gone() or started >= deadline:  # do not start a query that cannot be answered
+            self._give_back(caller, worker, 0.0)
             raise ClientGone() if caller.gone() else self._time_limit()
+        self._top_up()  # a spare for the next request, if this one took the last free worker
         try:
             reply = self._ask(worker, request, deadline, caller)
         except _Stop as stop:
-            self._retire(worker, caller, stop.reason)
+            self._retire(worker, caller, stop.reason, time.monotonic() - started)
             raise stop.error from None
         except BaseException:
-            self._retire(worker, caller, "the query was interrupted")
+            self._retire(worker, caller, "the query was interrupted", time.monotonic() - started)
             raise
-        self.fair.release(caller.client, worker)
+        self._give_back(caller, worker, time.monotonic() - started)
         if reply[0] == "error":
             raise QueryError(reply[1], reply[2])
         return reply[1], reply[2]
@@ -116,22 +150,83 @@ class QueryPool:
         except OSError:  # it died while idle
             raise self._crashed(worker) from None
         watch = caller.connection
+        long_at = time.monotonic() + self.long_after
         while True:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 raise _Stop("time limit", self._time_limit())
+            if worker.long_since is None and now >= long_at:
+                self._demote(worker, caller)
             waitables = [worker.connection] + ([watch] if watch is not None else [])
             wait = remaining if watch is not None or caller.connection is None else min(remaining, POLL)
+            if worker.long_since is None:
+                wait = min(wait, max(0.0, long_at - now))
             ready = mp.connection.wait(waitables, timeout=wait)
             if worker.connection in ready:
                 try:
                     return worker.connection.recv()
                 except (EOFError, OSError):
+                    if worker.preempted:
+                        raise _Stop("stopped for a newer long query", QueryError(
+                            503, f"The server is running the most long queries it runs at once "
+                                 f"({self.long_workers}, CLKG_QUERY_LONG_WORKERS); this one had run longest and was "
+                                 "stopped to make room. Retry after a few seconds.")) from None
                     raise self._crashed(worker) from None
             if caller.connection is not None and (watch is None or watch in ready):
                 if caller.gone():
                     raise _Stop("client gone", ClientGone())
                 watch = None
+
+    # --- long queries ------------------------------------------------------------------------------------
+    def _demote(self, worker: _Worker, caller: Caller) -> None:
+        """The query runs long: its worker to the lowest CPU priority, a spare ready for the next short
+        query; over `long_workers` long ones, the oldest is stopped."""
+        _lower_priority(worker.pid)
+        with self._lock:
+            worker.long_since = time.monotonic()
+            long = sorted((w for w in self._workers if w.long_since is not None and not w.preempted),
+                          key=lambda w: w.long_since)
+            oldest = long[0] if len(long) > self.long_workers else None
+            if oldest is not None:
+                oldest.preempted = True
+        if oldest is not None:
+            log.warning("request %s: %d long queries at once; stopping the oldest (worker %s) to make room",
+                        caller.request_id, len(long), oldest.pid)
+            oldest.process.kill()  # its waiting thread sees the pipe close and answers 503
+        self._top_up()
+
+    def _give_back(self, caller: Caller, worker: _Worker, used: float) -> None:
+        """After a query that held the worker `used` seconds: a worker that ran a long query is stopped
+        (it keeps its low priority); an extra worker beyond `size` idle ones is stopped; else the worker
+        is free again (up to `size` + the reserve + 1 idle: a spare is started below the reserve + 1, so
+        the band between keeps a steady load from starting and stopping a worker per query)."""
+        if worker.long_since is not None or self.fair.idle() > self.size + self.fair.reserve:
+            self._kill(worker)
+            self.fair.release(caller.client, None, self._beyond_short(used))
+            self._top_up()
+        else:
+            self.fair.release(caller.client, worker, self._beyond_short(used))
+
+    def _beyond_short(self, used: float) -> float:
+        """What a query's time counts against its client (clkg/fairness.py): the part past `long_after`,
+        so that many short queries never make a client busy, and a long one does."""
+        return max(0.0, used - self.long_after)
+
+    def _top_up(self) -> None:
+        """Start a worker in the background when fewer than `size` are not running long queries, or
+        when none is free and the cap of `size + long_workers` allows one more."""
+        with self._lock:
+            if self._closed:
+                return
+            total = len(self._workers) + self._starting
+            short = total - sum(1 for w in self._workers if w.long_since is not None)
+            spare = self.fair.idle() <= self.fair.reserve  # none free beyond the reserve of the clients not busy
+            wanted = short < self.size or (spare and total < self.size + self.long_workers)
+            if not wanted:
+                return
+            self._starting += 1
+        threading.Thread(target=self._replace, name="clkg-query-worker-start", daemon=True).start()
 
     def _time_limit(self) -> QueryError:
         return QueryError(503, f"The query was stopped after the time limit of {self.timeout:g} s "
@@ -173,29 +268,33 @@ class QueryPool:
         worker.process.join()
         worker.connection.close()
 
-    def _retire(self, worker: _Worker, caller: Caller, reason: str) -> None:
+    def _retire(self, worker: _Worker, caller: Caller, reason: str, used: float = 0.0) -> None:
         """Kill a worker whose query cannot finish, log it, free the client's place, start a replacement."""
         self._kill(worker)
         log.warning("request %s: query worker %s killed (%s), client %s; starting a replacement",
                     caller.request_id, worker.pid, reason, caller.client)
-        self.fair.release(caller.client, None)
-        threading.Thread(target=self._replace, name="clkg-query-worker-replace", daemon=True).start()
+        self.fair.release(caller.client, None, self._beyond_short(used))
+        self._top_up()
 
     def _replace(self) -> None:
-        """Start a worker in place of a killed one; it joins the pool once it reports ready."""
-        while not self._closed:
-            try:
-                worker = self._spawn()
-                self._await_ready(worker)
-            except (OSError, RuntimeError, EOFError) as error:
-                log.error("a replacement query worker failed to start (%s); retrying", error)
-                time.sleep(1)
-                continue
-            if self._closed:
-                self._kill(worker)
-            else:
-                self.fair.add(worker)
-            return
+        """Start a worker (counted in `_starting` by the caller); it joins the pool once it reports ready."""
+        try:
+            while not self._closed:
+                try:
+                    worker = self._spawn()
+                    self._await_ready(worker)
+                except (OSError, RuntimeError, EOFError) as error:
+                    log.error("a query worker failed to start (%s); retrying", error)
+                    time.sleep(1)
+                    continue
+                if self._closed:
+                    self._kill(worker)
+                else:
+                    self.fair.add(worker)
+                return
+        finally:
+            with self._lock:
+                self._starting -= 1
 
     def close(self) -> None:
         self._closed = True

@@ -16,7 +16,8 @@ class Service:
         size = pool_size or settings.query_workers
         self.pool = QueryPool(str(store.store_path(settings)), size=size, timeout=settings.query_timeout,
                               per_client=min(settings.query_per_client, size), queue=settings.query_queue,
-                              queue_per_client=settings.query_queue_per_client)
+                              queue_per_client=settings.query_queue_per_client,
+                              long_after=settings.query_long_after, long_workers=settings.query_long_workers)
         self.queries = namedqueries.load_all(resources.queries(), settings.base_iri)
         self._resolve = namedqueries.parse(resources.internal_query("resolve-concept"),
                                            settings.base_iri).text

@@ -18,8 +18,12 @@ from conftest import DEV_SERVER_COMMAND, assert_alive, mini_server, store_digest
 
 # pinned, so that what the tests expect does not depend on the machine's CPUs: 2 workers, one query at once
 # per client, 4 requests waiting in all, 2 per client; no answer cache, so that every `ASK {}` needs a worker
+# queries never turn long before the time limit here (CLKG_QUERY_LONG_AFTER), and one long or spare
+# worker at most: 3 workers in all, so that a few requests fill the server (tests/test_query_pool.py
+# tests long queries stepping aside)
 HOSTILE_SERVER_ENV = {"CLKG_QUERY_WORKERS": "2", "CLKG_QUERY_PER_CLIENT": "1", "CLKG_QUERY_QUEUE": "4",
-                      "CLKG_QUERY_QUEUE_PER_CLIENT": "2", "CLKG_CACHE_MB": "0"}
+                      "CLKG_QUERY_QUEUE_PER_CLIENT": "2", "CLKG_CACHE_MB": "0", "CLKG_QUERY_LONG_AFTER": "3",
+                      "CLKG_QUERY_LONG_WORKERS": "1"}
 TIME_LIMIT = 3.0  # the hostile server's CLKG_QUERY_TIMEOUT
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
@@ -100,18 +104,21 @@ def test_forwarded_for_is_not_believed_by_default(hostile_server):
 
 
 def test_a_full_server_refuses_at_once_with_retry_after(hostile_server):
-    fillers = [f"127.0.0.{n}" for n in range(10, 16)]  # 2 running + 4 waiting: every worker and the queue
-    with ThreadPoolExecutor(len(fillers)) as threads:
+    fillers = [f"127.0.0.{n}" for n in range(10, 18)]  # 3 running + 4 waiting (+ 1 over): every worker and the queue
+    with ThreadPoolExecutor(len(fillers) + 2) as threads:
         filling = [threads.submit(get, hostile_server, HEAVY, source) for source in fillers]
-        time.sleep(1.5)  # all are in (half the time limit: room for a loaded machine)
-        refused = get(hostile_server, HEAVY, "127.0.0.16")
-        light = get(hostile_server, "ASK {}", "127.0.0.17")
+        time.sleep(1.0)  # all are in (a third of the time limit: room for a loaded machine); the spare
+        # worker started meanwhile took one from the queue: two more fill it again
+        filling += [threads.submit(get, hostile_server, HEAVY, f"127.0.0.{n}") for n in (18, 19)]
+        time.sleep(0.5)
+        refused = get(hostile_server, HEAVY, "127.0.0.26")
+        light = get(hostile_server, "ASK {}", "127.0.0.27")
         answers = [future.result() for future in filling]
     for answer in (refused, light):
         assert answer.status == 503 and answer.elapsed < 1, (answer.status, answer.elapsed)
         assert retry_after(answer) >= 1 and "The server is busy" in answer.body
         assert answer.headers["X-Request-Id"]
-    assert [a.status for a in answers] == [503] * len(fillers)
+    assert [a.status for a in answers] == [503] * len(answers)
     assert all(a.elapsed < TIME_LIMIT + 1 for a in answers), "a queued request waited past its time limit"
 
 

@@ -280,3 +280,105 @@ def test_a_crashed_worker_is_logged_and_replaced(store_dir, caplog):
         assert answers(pool)
     finally:
         pool.close()
+
+
+# --- long queries step aside ---------------------------------------------------------------------------------
+def running_in_background(pool: QueryPool, client: str, seconds: float) -> tuple[threading.Thread, list]:
+    """A heavy query of `client` in a thread, its deadline `seconds` away; the list gets its outcome."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(pool.run(query(HEAVY), Caller(client=client, deadline=time.monotonic() + seconds)))
+        except QueryError as error:
+            outcome.append(error)
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def niceness(pid: int) -> int:
+    """The highest priority (lowest niceness) of any of the process's threads."""
+    return min(os.getpriority(os.PRIO_PROCESS, int(thread)) for thread in os.listdir(f"/proc/{pid}/task"))
+
+
+def test_a_long_query_runs_at_the_lowest_priority_beside_a_spare_and_its_worker_is_not_reused(store_dir):
+    pool = QueryPool(store_dir, size=2, timeout=8, per_client=2, queue=4, queue_per_client=2, long_after=0.2,
+                     long_workers=2)
+    try:
+        first = set(pool.pids)
+        threads = [running_in_background(pool, client, 3) for client in ("L1", "L2")]
+        wait_until(lambda: all(niceness(pid) == 19 for pid in first), 2)  # both long: at the lowest priority
+        wait_until(lambda: len(set(pool.pids) - first) >= 2)  # and two short workers in their places
+        assert all(niceness(pid) == 0 for pid in set(pool.pids) - first)
+        assert answers(pool) and all(thread.is_alive() for thread, _ in threads), "a short query waited for a long one"
+        for thread, outcome in threads:
+            thread.join()
+            assert isinstance(outcome[0], QueryError) and outcome[0].status == 503
+        wait_until(lambda: len(pool.pids) == 2)
+        assert not set(pool.pids) & first and answers(pool)
+    finally:
+        pool.close()
+
+
+def test_one_long_query_more_than_allowed_stops_the_one_that_ran_longest(store_dir, caplog):
+    caplog.set_level(logging.WARNING, logger="clkg.pool")
+    pool = QueryPool(store_dir, size=2, timeout=8, per_client=2, queue=4, queue_per_client=2, long_after=0.1,
+                     long_workers=1)
+    try:
+        older, older_outcome = running_in_background(pool, "A", 6)
+        wait_until(lambda: any(niceness(pid) == 19 for pid in pool.pids))
+        newer, newer_outcome = running_in_background(pool, "B", 1.5)
+        older.join(5)
+        assert not older.is_alive(), "the oldest long query was not stopped"
+        error = older_outcome[0]
+        assert error.status == 503 and "CLKG_QUERY_LONG_WORKERS" in error.message and "longest" in error.message
+        assert "stopping the oldest" in caplog.text
+        newer.join()
+        assert "time limit" in newer_outcome[0].message  # the newer one ran on to its own deadline
+        assert answers(pool)
+    finally:
+        pool.close()
+
+
+def test_long_query_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("CLKG_QUERY_WORKERS", "3")
+    assert Settings.from_env().query_long_workers == 6  # 2 x the workers by default
+    monkeypatch.setenv("CLKG_QUERY_LONG_WORKERS", "5")
+    monkeypatch.setenv("CLKG_QUERY_LONG_AFTER", "0.5")
+    settings = Settings.from_env()
+    assert (settings.query_long_workers, settings.query_long_after) == (5, 0.5)
+    assert settings.web_threads == 3 + 5 + settings.query_queue + 4
+    monkeypatch.setenv("CLKG_QUERY_LONG_AFTER", "0")
+    with pytest.raises(ValueError, match="CLKG_QUERY_LONG_AFTER"):
+        Settings.from_env()
+
+
+def test_a_waiting_client_that_used_the_workers_least_goes_first():
+    fair = FairQueue(per_client=2, queue=8, queue_per_client=4, retry_after=1, busy_after=100)
+    fair.add("w")
+    taken = fair.acquire("heavy", time.monotonic() + 1)
+    served = []
+
+    def wait(client):
+        fair.acquire(client, time.monotonic() + 3)
+        served.append(client)
+    for client in ("heavy", "light"):  # heavy waits first
+        threading.Thread(target=wait, args=(client,), daemon=True).start()
+        wait_until(lambda: fair.waiting() == (1 if client == "heavy" else 2))
+    fair.release("heavy", taken, used=5.0)  # heavy has now used 5 s of a worker, light nothing
+    wait_until(lambda: served)
+    assert served == ["light"]
+
+
+def test_a_busy_client_may_not_take_the_last_free_worker():
+    fair = FairQueue(per_client=2, queue=8, queue_per_client=4, retry_after=1, busy_after=0.5, reserve=1)
+    fair.add("w1")
+    taken = fair.acquire("heavy", time.monotonic() + 1)
+    fair.release("heavy", taken, used=2.0)  # busy now
+    with pytest.raises(Refused):
+        fair.acquire("heavy", time.monotonic() + 0.3)  # one worker free, and it is the reserve
+    assert fair.acquire("light", time.monotonic() + 0.3) == "w1"
+    fair.add("w2")
+    fair.add("w3")
+    assert fair.acquire("heavy", time.monotonic() + 0.3) in ("w2", "w3")  # two free: it may take one

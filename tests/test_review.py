@@ -57,8 +57,20 @@ def test_to_review_lists_every_changed_claim_as_it_stands(graph, source_text):
         assert row["source_lines"] == f"{first}-{last}"
 
 
-def test_second_readings_refer_to_claims_under_review():
+def test_second_readings_refer_to_claims_under_review(graph):
+    """A reading is of a claim in to-review.csv, or (sample = "yes") of a sampled claim that was not: those were drawn
+    from the graph's claims outside to-review.csv, so they are claims of the graph (or were, if the adjudication removed them)."""
     review = {r["claim"] for r in rows("to-review.csv")}
-    for row in rows("second-reading.csv"):
-        assert row["claim"] in review and row["verdict"] in {"agree", "disagree", "unsure"}
+    removed = {r["claim"] for r in rows("log.csv") if r["aspect"] == "removed"}
+    readings = rows("second-reading.csv")
+    assert len({r["claim"] for r in readings}) == len(readings), "one reading per claim"
+    for row in readings:
+        assert row["verdict"] in {"agree", "disagree", "unsure"}
         assert row["reason"].strip() and row["reader"].strip()
+        assert row["sample"] in {"yes", ""}
+        if row["sample"] == "yes":
+            assert (URIRef(CLM + row["claim"]), RDF.type, CLO.Claim) in graph or row["claim"] in removed, row["claim"]
+        else:
+            assert row["claim"] in review, row["claim"]
+    assert sum(r["sample"] == "yes" for r in readings) == 40
+

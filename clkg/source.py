@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 ELLIPSIS = " […] "  # joins the parts of a quote that leaves out a run of list items
+MAX_ELISION = 1500  # characters a quote may leave out between two parts: a list's lead-in and its item
 _SPACE = re.compile(r"\s+")
 _PAGE_NUMBER = re.compile(r"\d{1,3}")
 _LIST_ITEM = re.compile(r"(?:•|\(\d{1,2}\)\s|\d{1,2}\.\s)")
@@ -165,14 +166,17 @@ class CleanedSource:
         """Where each part of a quote stands, in order and in one reading; None when a part is missing.
 
         A quote may leave out the text between a list's lead-in and the one item it needs: the parts
-        are then joined by ELLIPSIS, and each part is verbatim on its own.
+        are then joined by ELLIPSIS, each part is verbatim on its own, and each begins at most
+        MAX_ELISION characters after the one before (so that two sentences from different places of
+        the report never pass for one statement).
         """
         parts = quote.split(ELLIPSIS)
         for reading in (self.dropped, self.kept):
             found, after = [], 0
             for part in parts:
                 needle = collapse(part)
-                places = [p for p in self.locate_all(part) if p.reading is reading and p.start >= after] if needle else []
+                places = [p for p in self.locate_all(part) if p.reading is reading and p.start >= after
+                          and (not found or p.start - after <= MAX_ELISION)] if needle else []
                 place = next((p for p in places if p.whole), places[0] if places else None)
                 if place is None:
                     break

@@ -9,7 +9,7 @@ import rdflib
 import pytest
 
 from clkg import evidence
-from clkg.source import ELLIPSIS, citation_trouble, cleaned, collapse
+from clkg.source import ELLIPSIS, MAX_ELISION, citation_trouble, cleaned, collapse
 
 # 1.1, a sentence that runs over a page break (the page ends after "Suijs,").
 ACROSS_PAGE_BREAK = ("Er circuleren diverse theoretische concepten die expliciet richting geven aan het horizontaal leren "
@@ -89,6 +89,20 @@ def test_a_quote_with_a_lead_in_and_one_list_item(source):
     parts = source.locate_parts(lead_in + ELLIPSIS + item)
     assert parts is not None and all(p.whole for p in parts) and parts[0].end < parts[1].start
     assert source.locate_parts(item + ELLIPSIS + lead_in) is None, "parts out of order must not be found"
+
+
+def test_the_parts_of_a_quote_stand_close_together(source):
+    """Two verbatim sentences from different chapters joined by an ellipsis are not one quote."""
+    near = "• SWOT-analyse (Khantahaphum, Tesaputa & Weangsamoot, 2016)"
+    lead_in = ("Vanuit face-to-face interacties zijn dit mogelijkheden waarvan empirische evidentie bestaat in "
+               "leernetwerken die het binnenschoolse overstijgen en leerkrachtautonomie hoog in het vaandel dragen "
+               "in de opstartfase:")
+    first, later = source.locate_parts(lead_in + ELLIPSIS + near)
+    assert later.start - first.end <= MAX_ELISION
+    distant = "Er circuleren diverse theoretische concepten die expliciet richting geven aan het horizontaal leren"
+    assert source.locate_parts(distant) is not None  # verbatim on its own (chapter 1) ...
+    assert source.locate_parts(lead_in + ELLIPSIS + distant) is None  # ... but not after a chapter-3 lead-in
+    assert source.locate_parts(distant + ELLIPSIS + near) is None  # nor thousands of characters before an item
 
 
 BAD_CLAIMS = """

@@ -1,7 +1,7 @@
 """Entries are read and validated off the web process: each in a process of its own, with a time and a
 memory limit, so that a slow, huge or crashing entry costs its own request a 4xx or 503 and nothing else.
 
-The processes are forked from a fork server (multiprocessing's "forkserver", which imports
+The processes are forked from the product's fork server (clkg/forking.py, which imports
 clkg/entrywarm.py once: shapes parsed, SPARQL constraints prepared), so a process starts warm in a few
 milliseconds and holds nothing of the web process (no locks, no threads, no store handles). In it:
 `resource.setrlimit` caps the address space (what it starts with + CLKG_VALIDATION_MEMORY) and the CPU
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing as mp
 import os
 import resource
 import signal
@@ -31,10 +30,10 @@ import uuid
 
 import pyoxigraph as ox
 
+from clkg import forking
 from clkg.entryparse import EntryError, Limits, parse_entry
 
 log = logging.getLogger("clkg.entries")
-PRELOAD = ["clkg.entrywarm"]
 SLOT_WAIT = 0.2  # seconds a public request waits for a free worker before it is answered 503
 NICENESS = 10
 
@@ -124,8 +123,7 @@ class EntryWorkers:
     def __init__(self, settings):
         self.settings = settings
         self._slots = threading.BoundedSemaphore(max(1, settings.validation_workers))
-        self._context = mp.get_context("forkserver")
-        self._context.set_forkserver_preload(PRELOAD)
+        self._context = forking.context()
 
     def start(self) -> None:
         """Start the fork server (it warms the validator up) in the background."""

@@ -11,8 +11,10 @@ Rules (the numbers are settings, see clkg/config.py):
   not in order of arrival: a client with many waiting requests, or with heavy ones, does not delay one
   with a few light ones;
 - a client that has used more than `busy_after` worker seconds lately is *busy*: it may not take the
-  last `reserve` free workers, which stay for the others. (The pool counts only the time of a query
-  past the point where it turns long, so a client of many short queries is never busy.)
+  last `reserve` free workers, which stay for the others, nor start a query while the pool says it has
+  no room for another long one (`room_for_busy`): it waits instead of pushing an older long query out.
+  (The pool counts only the time of a query past the point where it turns long, so a client of many
+  short queries is never busy.)
 A waiting request whose client has gone away leaves the queue (checked every `poll` seconds).
 """
 from __future__ import annotations
@@ -38,10 +40,11 @@ class FairQueue:
     """Hands out workers (any objects) to clients under the rules above; thread-safe."""
 
     def __init__(self, *, per_client: int, queue: int, queue_per_client: int, retry_after: float,
-                 poll: float = 0.1, busy_after: float = 0.5, reserve: int = 1):
+                 poll: float = 0.1, busy_after: float = 0.5, reserve: int = 1,
+                 room_for_busy: Callable[[], bool] = lambda: True):
         self.per_client, self.queue, self.queue_per_client = per_client, queue, queue_per_client
         self.retry_after, self.poll = retry_after, poll
-        self.busy_after, self.reserve = busy_after, reserve
+        self.busy_after, self.reserve, self.room_for_busy = busy_after, reserve, room_for_busy
         self._usage: dict[str, tuple[float, float]] = {}  # client -> (worker seconds, when counted)
         self._lock = threading.Lock()
         self._idle: list = []
@@ -127,8 +130,11 @@ class FairQueue:
         return seconds * 0.5 ** ((now - at) / HALF_LIFE)
 
     def _may_take(self, client: str) -> bool:
-        """A busy client may not take the last `reserve` free workers."""
-        return len(self._idle) > self.reserve or self._used(client, time.monotonic()) <= self.busy_after
+        """A busy client may not take the last `reserve` free workers, nor any while there is no room for
+        another long query."""
+        if self._used(client, time.monotonic()) <= self.busy_after:
+            return True
+        return len(self._idle) > self.reserve and self.room_for_busy()
 
     def _assign(self, client: str):
         self._running[client] += 1

@@ -13,7 +13,9 @@ keeps a spare worker ready, so that short requests neither wait for a worker nor
 the long ones on equal terms. At most `long_workers` long queries run at once; one more, and the one
 that has run longest is stopped (503 with Retry-After) to make room. So at most `size + long_workers`
 worker processes exist, and `size` of them never run long queries; clkg/fairness.py keeps the last
-free one for clients that have not kept the workers busy lately.
+free one for clients that have not kept the workers busy lately, and makes a busy client (one whose
+queries ran long lately) wait while `long_workers` run, so that only a newcomer's query can push an older
+long one out, not the same few clients over and over.
 """
 from __future__ import annotations
 
@@ -21,10 +23,10 @@ import logging
 import multiprocessing as mp
 import multiprocessing.connection
 import os
-import sys
 import threading
 import time
 
+from clkg import forking
 from clkg.caller import Caller, ClientGone, current, deadline_of
 from clkg.fairness import FairQueue
 from clkg.sparql import QueryError, serve
@@ -42,20 +44,6 @@ def _worker_main(connection, store_dir: str) -> None:
         serve(connection, store_dir)
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass
-
-
-def _worker_context():
-    """Workers are forked from a fork server that has imported what they need once: a replacement is
-    ready in milliseconds, not the second of a fresh interpreter (pyoxigraph, and networkx by way of
-    clkg.store), and never inherits the web process's threads or open store. Every child also runs the
-    program's main module again (multiprocessing's rule: `server.py`, `clkg.cli`); preloading the clkg
-    modules this process has imported makes that cheap too. Without a fork server (Windows): spawn."""
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    context = mp.get_context("forkserver")
-    ours = sorted(name for name in list(sys.modules) if name.split(".")[0] == "clkg")
-    context.set_forkserver_preload(["__main__", __name__, "clkg.store", *ours, "clkg.poolwarm"])
-    return context
 
 
 LOWEST_PRIORITY = 19  # the niceness of a worker whose query turned out long
@@ -106,9 +94,10 @@ class QueryPool:
         self.store_dir, self.timeout, self.size = store_dir, timeout, size
         self.long_after = long_after
         self.long_workers = 2 * size if long_workers is None else long_workers
+        self._long = 0  # workers running long queries (read without the lock by the fair queue)
         self.fair = FairQueue(per_client=per_client, queue=queue, queue_per_client=queue_per_client,
-                              retry_after=timeout)
-        self._context = _worker_context()
+                              retry_after=timeout, room_for_busy=lambda: self._long < self.long_workers)
+        self._context = forking.context()
         self._lock = threading.Lock()
         self._workers: set[_Worker] = set()
         self._starting = 0  # workers being started in the background
@@ -185,6 +174,8 @@ class QueryPool:
         _lower_priority(worker.pid)
         with self._lock:
             worker.long_since = time.monotonic()
+            if worker in self._workers:
+                self._long += 1
             long = sorted((w for w in self._workers if w.long_since is not None and not w.preempted),
                           key=lambda w: w.long_since)
             oldest = long[0] if len(long) > self.long_workers else None
@@ -263,6 +254,8 @@ class QueryPool:
 
     def _kill(self, worker: _Worker) -> None:
         with self._lock:
+            if worker in self._workers and worker.long_since is not None:
+                self._long -= 1
             self._workers.discard(worker)
         worker.process.kill()
         worker.process.join()

@@ -1,4 +1,4 @@
-"""Imported by the fork server of the query workers (clkg/pool.py) and nowhere else: every packaged
+"""Imported by the fork server of the workers (clkg/forking.py) and nowhere else: every packaged
 query is analysed once there (clkg/sparqlguard.py), so that the SPARQL parser's first-use work is done
 before any worker is forked. A worker started in place of a long one (clkg/pool.py) then answers its
 first short query as fast as an old one, instead of spending its first ~0.1 s warming the parser."""

@@ -307,8 +307,8 @@ def test_a_long_query_runs_at_the_lowest_priority_beside_a_spare_and_its_worker_
                      long_workers=2)
     try:
         first = set(pool.pids)
-        threads = [running_in_background(pool, client, 3) for client in ("L1", "L2")]
-        wait_until(lambda: all(niceness(pid) == 19 for pid in first), 2)  # both long: at the lowest priority
+        threads = [running_in_background(pool, client, 6) for client in ("L1", "L2")]
+        wait_until(lambda: all(niceness(pid) == 19 for pid in first))  # both long: at the lowest priority
         wait_until(lambda: len(set(pool.pids) - first) >= 2)  # and two short workers in their places
         assert all(niceness(pid) == 0 for pid in set(pool.pids) - first)
         assert answers(pool) and all(thread.is_alive() for thread, _ in threads), "a short query waited for a long one"
@@ -382,3 +382,17 @@ def test_a_busy_client_may_not_take_the_last_free_worker():
     fair.add("w2")
     fair.add("w3")
     assert fair.acquire("heavy", time.monotonic() + 0.3) in ("w2", "w3")  # two free: it may take one
+
+
+def test_a_busy_client_waits_while_there_is_no_room_for_another_long_query():
+    room = [False]
+    fair = FairQueue(per_client=2, queue=8, queue_per_client=4, retry_after=1, busy_after=0.5, reserve=0,
+                     room_for_busy=lambda: room[0])
+    for worker in ("w1", "w2", "w3"):
+        fair.add(worker)
+    fair.release("heavy", fair.acquire("heavy", time.monotonic() + 1), used=2.0)  # busy now
+    with pytest.raises(Refused):
+        fair.acquire("heavy", time.monotonic() + 0.3)  # free workers, but no room for a long query
+    assert fair.acquire("newcomer", time.monotonic() + 0.3) in ("w1", "w2", "w3")
+    room[0] = True
+    assert fair.acquire("heavy", time.monotonic() + 0.3) in ("w1", "w2", "w3")

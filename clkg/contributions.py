@@ -36,7 +36,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from clkg import config, journal, networks, store, validation
+from clkg import aggregates, config, journal, networks, store, validation
 from clkg.config import Settings
 from clkg.durable import crashpoint
 
@@ -115,6 +115,14 @@ def check_id(contribution_id: str) -> str:
     return contribution_id
 
 
+def _concepts(quads: list, base: str) -> set[str]:
+    """The concepts the claims among `quads` (canonical IRIs) are about, as the store names them: the
+    evidence counts (clkg/aggregates.py) a write of these quads changes."""
+    about = config.CANONICAL_BASE + "ontology/about"
+    return {store.rebase(q.object, base).value for q in quads
+            if q.predicate.value == about and isinstance(q.object, ox.NamedNode)}
+
+
 def _rebased(quads: list, base: str) -> list:
     if base == config.CANONICAL_BASE:
         return quads
@@ -178,12 +186,15 @@ def ingest(settings: Settings, entry: list, contributor: str,
             handle.extend(_rebased(quads, settings.base_iri))  # one transaction: all quads or none
             extended = True
             crashpoint("ingest:extended")
+            # the counts of the concepts the entry is about (an interrupted update: recovery recomputes all)
+            aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
             handle.flush()
             crashpoint("ingest:flushed")
             journal.settle(settings.data_dir, record, present=True)  # the file in place, the record removed
         except BaseException:
             if extended:
                 handle.remove_graph(ox.NamedNode(graph_iri(contribution_id, settings.base_iri)))
+                aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
             journal.settle(settings.data_dir, record, present=False)  # no file, no record
             raise
         return report, True
@@ -196,11 +207,21 @@ def ingest(settings: Settings, entry: list, contributor: str,
                         _entries(entry)), report
 
 
-def read(settings: Settings, contribution_id: str) -> tuple[Contribution, list]:
-    """A contribution from its file: its metadata and its quads (canonical IRIs)."""
+def _file(settings: Settings, contribution_id: str) -> Path:
     path = folder(settings) / f"{check_id(contribution_id)}.trig"
     if not path.is_file():
         raise NotFound(f"No contribution {contribution_id!r}.")
+    return path
+
+
+def trig(settings: Settings, contribution_id: str) -> bytes:
+    """A contribution as it is kept: its TriG document (NotFound when there is none)."""
+    return _file(settings, contribution_id).read_bytes()
+
+
+def read(settings: Settings, contribution_id: str) -> tuple[Contribution, list]:
+    """A contribution from its file: its metadata and its quads (canonical IRIs)."""
+    path = _file(settings, contribution_id)
     quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TRIG, base_iri=config.CANONICAL_BASE))
     graph = graph_iri(contribution_id)
     meta = {q.predicate.value: q.object for q in quads if q.subject.value == graph}
@@ -240,8 +261,9 @@ def delete(settings: Settings, contribution_id: str, contributor: str | None = N
         if described:
             values = " ".join(f"<{store.rebase(ox.NamedNode(v), settings.base_iri).value}>" for v in described)
             # a node this contribution introduced (described nowhere else) that another graph refers to
+            counts = aggregates.graph_iri(settings.base_iri)  # counts refer to concepts; they are recomputed
             result = handle.query(f"SELECT ?x ?s ?g WHERE {{ VALUES ?x {{ {values} }} GRAPH ?g {{ ?s ?p ?x }} "
-                                  f"FILTER (?g != <{graph.value}>) "
+                                  f"FILTER (?g != <{graph.value}> && ?g != <{counts}>) "
                                   f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?x ?q ?r }} FILTER (?h != <{graph.value}>) }} "
                                   f"}} LIMIT 1")
             users = [(row["x"].value, row["s"].value, row["g"].value) for row in result]
@@ -256,12 +278,15 @@ def delete(settings: Settings, contribution_id: str, contributor: str | None = N
             handle.remove_graph(graph)  # one transaction
             removed = True
             crashpoint("delete:removed")
+            # the counts of the concepts it was about (an interrupted update: recovery recomputes all)
+            aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
             handle.flush()
             crashpoint("delete:flushed")
             journal.settle(settings.data_dir, record, present=False)  # the file moved to deleted/
         except BaseException:  # put everything back: all or nothing
             if removed:
                 handle.extend(_rebased(quads, settings.base_iri))
+                aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
             journal.settle(settings.data_dir, record, present=True)  # the file back in contributions/
             raise
         return None

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from clkg import config, journal, networks
+from clkg import aggregates, config, journal, networks
 from clkg.config import Settings
 from clkg.durable import crashpoint, fsync_dir, fsync_tree
 
@@ -196,7 +196,8 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
     if reason is None:
         reason = last.get("reason", True)
     if (not force and current_store(data_dir) is not None and last.get("sources") == stamp
-            and last.get("reason") == reason and last.get("measures") == networks.VERSION):
+            and last.get("reason") == reason and last.get("measures") == networks.VERSION
+            and last.get("aggregates") == aggregates.VERSION):
         return False
     files = source_files(settings)
     jobs = [(graph, path) for graph, paths in files.items() for path in paths]
@@ -222,6 +223,7 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
             crashpoint("build:loaded")
             store.bulk_extend(inferred)
             networks.update_store(store, settings.base_iri)  # the network maps' measures, in each map's graph
+            aggregates.update_store(store, settings.base_iri)  # the evidence counts, in their own graph
             store.flush()
             store.optimize()
         except Exception:
@@ -237,7 +239,7 @@ def build(settings: Settings, *, force: bool = False, reason: bool | None = None
         with lock(data_dir):  # readers resolve the link before or after the swap, never during it
             _point(data_dir, complete)
             _write_stamp(stamp_file, {"sources": stamp, "reason": reason, "measures": networks.VERSION,
-                                      "built": time.time()})
+                                      "aggregates": aggregates.VERSION, "built": time.time()})
             crashpoint("build:stamped")
             _prune(data_dir)
     return True
@@ -317,6 +319,7 @@ def _recover_locked(settings: Settings) -> None:
     try:
         journal.recover(data_dir, writer, settings.base_iri)
         if writer is not None:
+            aggregates.update_store(writer, settings.base_iri)  # the interrupted write may have left them stale
             writer.flush()
     finally:
         if writer is not None:

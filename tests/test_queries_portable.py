@@ -82,12 +82,7 @@ def cases() -> list:
 
 # Differences between the stores that are known and not yet written around. Strict: the day the rows agree,
 # the test fails and the entry must go.
-KNOWN_DIFFERENCES = {
-    ("evidence-map", "function"): pytest.mark.xfail(strict=True, reason=(
-        "Virtuoso 7 counts claims of other citation functions: the function filter stands inside the OPTIONAL "
-        "and reads the parameter bound in the outer group, which Virtuoso does not apply; a rewrite that "
-        "keeps the concepts without evidence is still to be found")),
-}
+KNOWN_DIFFERENCES: dict = {}  # the evidence map's function filter agrees since it reads the kept counts
 
 
 def test_every_parameter_has_values():

@@ -201,7 +201,8 @@ def test_clkg_build_loads_the_remote_store(remote, virtuoso, tmp_path):
     done = subprocess.run([sys.executable, "-m", "clkg.cli", "build", "--no-reason"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "loaded 3 graphs" in done.stdout and virtuoso.gsp_url in done.stdout
+    # ontology, evidence, illustrative and the evidence counts (clkg/aggregates.py)
+    assert "loaded 4 graphs" in done.stdout and virtuoso.gsp_url in done.stdout
     evidence = remote.get_graph(f"{config.CANONICAL_BASE}graph/evidence")
     assert evidence and not any(t.object == ox.Literal("old") for t in evidence)
 

@@ -137,8 +137,7 @@ def show_entry(contribution_id: str):
     except contributions.NotFound as error:
         return error_response(404, str(error))
     if request.accept_mimetypes.best_match(["application/json", "application/trig"]) == "application/trig":
-        path = contributions.folder(settings()) / f"{contribution.id}.trig"
-        return path.read_bytes(), 200, {"Content-Type": "application/trig; charset=utf-8"}
+        return contributions.trig(settings(), contribution.id), 200, {"Content-Type": "application/trig; charset=utf-8"}
     return jsonify(contribution.to_json(request.url_root))
 
 

@@ -97,5 +97,5 @@ def describe_service():
         security.allow_style_hashes(*security.YASGUI_STYLE_HASHES)
         return render_template("query.html", queries=queries.values(), examples=examples)
     body = render_template("service-description.ttl", endpoint=request.base_url, settings=settings,
-                           graphs=["ontology", "evidence", "illustrative", "inferred"])
+                           graphs=["ontology", "evidence", "illustrative", "inferred", "aggregates"])
     return body, 200, {"Content-Type": "text/turtle; charset=utf-8", "Vary": "Accept"}

@@ -241,10 +241,12 @@ def test_a_validation_past_the_memory_limit_costs_its_own_request(worker_setting
 
 def test_when_every_worker_is_busy_the_request_is_told_to_come_back(worker_settings):
     workers = EntryWorkers(replace(worker_settings, validation_workers=1))
-    entry = parse_entry(nested_turtle(300), ox.RdfFormat.TURTLE, limits=Limits(depth=1000))
+    # about 2 s of validation with warm workers (clkg/forking.py): still running when the next one comes
+    entry = parse_entry(nested_turtle(2000), ox.RdfFormat.TURTLE, limits=Limits(depth=5000))
     slow = threading.Thread(target=lambda: workers.runner()(entry, [], None))
     slow.start()
     time.sleep(0.3)
+    assert slow.is_alive(), "the slow validation ended before the test could find every worker busy"
     started = time.monotonic()
     with pytest.raises(EntryError) as error:
         workers.read(nested_turtle(1), ox.RdfFormat.TURTLE)
@@ -256,10 +258,12 @@ def test_when_every_worker_is_busy_the_request_is_told_to_come_back(worker_setti
 
 def test_a_contributors_request_waits_its_turn(worker_settings):
     workers = EntryWorkers(replace(worker_settings, validation_workers=1))
-    entry = parse_entry(nested_turtle(300), ox.RdfFormat.TURTLE, limits=Limits(depth=1000))
+    # about 2 s of validation with warm workers (clkg/forking.py): still running when the next one comes
+    entry = parse_entry(nested_turtle(2000), ox.RdfFormat.TURTLE, limits=Limits(depth=5000))
     slow = threading.Thread(target=lambda: workers.runner()(entry, [], None))
     slow.start()
     time.sleep(0.3)
+    assert slow.is_alive(), "the slow validation ended before the test could find every worker busy"
     assert len(workers.read(nested_turtle(1), ox.RdfFormat.TURTLE, queue=True)) == 3
     assert not slow.is_alive(), "it was served after the slow one, not beside it"
     slow.join()

@@ -29,7 +29,7 @@ import time
 from clkg import forking
 from clkg.caller import Caller, ClientGone, current, deadline_of
 from clkg.fairness import FairQueue
-from clkg.sparql import QueryError, serve
+from clkg.sparql import QueryError, QueryRequest, serve
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 60.0  # seconds a new worker may take to import and report ready
@@ -107,7 +107,7 @@ class QueryPool:
             self.fair.add(worker)
 
     # --- a query -------------------------------------------------------------------------------------------
-    def run(self, request: dict, caller: Caller | None = None) -> tuple[bytes, str]:
+    def run(self, request: QueryRequest, caller: Caller | None = None) -> tuple[bytes, str]:
         """Evaluate `request` on a worker for `caller` (default: the current caller, else a local one)."""
         caller = caller or current() or Caller()
         deadline = deadline_of(caller, self.timeout)

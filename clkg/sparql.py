@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
@@ -97,27 +98,47 @@ def accepted_types(header: str | None):
     return parse_accept_header(header, MIMEAccept)
 
 
-def evaluate(store: ox.Store, request: dict) -> tuple[bytes, str]:
+@dataclass(frozen=True)
+class QueryRequest:
+    """One query as the web process sends it to a worker (pickled across the process boundary):
+    `substitutions` bind variables (`name -> (kind, value, language or datatype)`, see term_from_wire);
+    `generation` tells the worker when to reopen the store; without `media_type` the worker picks one
+    from `accept` (an Accept header) for the query's form."""
+
+    query: str
+    limit: int
+    generation: str = ""
+    media_type: str | None = None
+    accept: str | None = None
+    max_depth: int = Settings.max_query_depth
+    base_iri: str | None = None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    substitutions: dict = field(default_factory=dict)
+    kind: str = "query"
+
+
+def evaluate(store: ox.Store, request: QueryRequest) -> tuple[bytes, str]:
     """Check, run and serialise one query; raises QueryError with a status for every refusal."""
-    query = request["query"]
-    info = sparqlguard.analyse(query, request.get("max_depth") or Settings.max_query_depth)
-    media_type = request.get("media_type") or pick_media_type(info.form, accepted_types(request.get("accept")))
+    query = request.query
+    info = sparqlguard.analyse(query, request.max_depth or Settings.max_query_depth)
+    media_type = request.media_type or pick_media_type(info.form, accepted_types(request.accept))
     options = {}
-    if request.get("base_iri"):
-        options["base_iri"] = request["base_iri"]
-    if request.get("default_graphs"):
-        options["default_graph"] = [ox.NamedNode(g) for g in request["default_graphs"]]
+    if request.base_iri:
+        options["base_iri"] = request.base_iri
+    if request.default_graphs:
+        options["default_graph"] = [ox.NamedNode(g) for g in request.default_graphs]
     elif not info.has_dataset:
         options["use_default_graph_as_union"] = True
-    if request.get("named_graphs"):
-        options["named_graphs"] = [ox.NamedNode(g) for g in request["named_graphs"]]
-    if request.get("substitutions"):
-        query = bind_values(query, {k: term_from_wire(*v) for k, v in request["substitutions"].items()})
+    if request.named_graphs:
+        options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
+    if request.substitutions:
+        query = bind_values(query, {k: term_from_wire(*v) for k, v in request.substitutions.items()})
     try:
         result = store.query(query, **options)
     except SyntaxError as error:
         raise QueryError(400, f"Malformed query: {error}") from None
-    return serialise(result, media_type, request["limit"])
+    return serialise(result, media_type, request.limit)
 
 
 def serialise(result, media_type: str, limit: int) -> tuple[bytes, str]:
@@ -144,15 +165,15 @@ def serialise(result, media_type: str, limit: int) -> tuple[bytes, str]:
         raise QueryError(400, f"The result exceeds the limit of {limit} rows; narrow the query or add a LIMIT.") from None
 
 
-def answer(store_dir: str, state: dict, request: dict) -> tuple:
+def answer(store_dir: str, state: dict, request: QueryRequest) -> tuple:
     """One query request, as the reply to send: ("ok", body, media type) or ("error", status, message)."""
     from clkg.store import open_reader
 
     try:
-        if state.get("store") is None or request["generation"] != state.get("generation"):
+        if state.get("store") is None or request.generation != state.get("generation"):
             state.clear()
             state["store"] = open_reader(store_dir)  # never while a writer has the store open, never half swapped
-            state["generation"] = request["generation"]
+            state["generation"] = request.generation
         return ("ok",) + evaluate(state["store"], request)
     except QueryError as error:
         return ("error", error.status, error.message)
@@ -185,9 +206,10 @@ def loop(connection, store_dir: str, refusal) -> None:
         request = connection.recv()
         if request is None:
             return
-        handler = HANDLERS.get(request.get("kind", "query"))
+        kind = getattr(request, "kind", None)
+        handler = HANDLERS.get(kind)
         if refusal or handler is None:
-            connection.send(refusal or ("error", 500, f"Unknown request kind {request.get('kind')!r}."))
+            connection.send(refusal or ("error", 500, f"Unknown request kind {kind!r}."))
             continue
         connection.send(handler(store_dir, state, request))
         gc.collect(1)  # pyoxigraph's results in reference cycles must be freed on this thread, not at exit

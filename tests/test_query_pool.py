@@ -19,15 +19,14 @@ from clkg.caller import Caller, ClientGone, Refused, client_address
 from clkg.config import Settings
 from clkg.fairness import FairQueue
 from clkg.pool import QueryPool
-from clkg.sparql import QueryError
+from clkg.sparql import QueryError, QueryRequest
 from conftest import mini_settings
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
 
-def query(text: str) -> dict:
-    return {"query": text, "media_type": "application/sparql-results+json", "limit": 1000, "has_dataset": False,
-            "default_graphs": [], "named_graphs": [], "substitutions": {}, "generation": "test"}
+def query(text: str) -> QueryRequest:
+    return QueryRequest(query=text, limit=1000, generation="test", media_type="application/sparql-results+json")
 
 
 # --- admission: FairQueue ----------------------------------------------------------------------------------

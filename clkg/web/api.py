@@ -1,7 +1,6 @@
 """`/api/queries`: the named competency questions as a small REST API, and `/api/openapi.json`."""
 from __future__ import annotations
 
-import json
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
@@ -46,13 +45,12 @@ def concept_values() -> list[str]:
     (queries/internal/resolve-concept.rq decides; this lists the same three forms)."""
     settings = current_app.config["CLKG"]
     text = namedqueries.parse(resources.internal_query("concept-values"), settings.base_iri).text
-    body, _ = service().run(text, media_type="application/sparql-results+json")
     namespace, values = settings.base_iri + "concept/", set()
-    for row in json.loads(body)["results"]["bindings"]:
-        iri = row["concept"]["value"]
+    for row in service().select(text):
+        iri = row["concept"].value
         values.add(iri)
         if "code" in row:
-            values.add(row["code"]["value"])
+            values.add(row["code"].value)
         if iri.startswith(namespace) and len(iri) > len(namespace):
             values.add(iri[len(namespace):])
     values.discard("")

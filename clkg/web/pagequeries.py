@@ -16,6 +16,7 @@ from clkg.sparql import QueryError
 from clkg.web.context import base, service
 
 PAGE_QUERIES = resources.page_queries()
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 SPARQL_JSON = "application/sparql-results+json"
 
 
@@ -38,6 +39,18 @@ class Value(str):
     def of_literal(cls, term: ox.Literal) -> "Value":
         value = cls(term.value)
         value.kind, value.lang, value.datatype = "literal", term.language, term.datatype.value
+        return value
+
+    @classmethod
+    def of_term(cls, term) -> "Value":
+        """A term of the service's typed answers, as the SPARQL JSON result would have given it."""
+        if isinstance(term, ox.Literal):
+            value = cls.of_literal(term)
+            if term.language or term.datatype.value == XSD_STRING:
+                value.datatype = None  # the JSON result names no datatype for these
+            return value
+        value = cls(term.value)
+        value.kind = "uri" if isinstance(term, ox.NamedNode) else "bnode"
         return value
 
     @property
@@ -71,9 +84,8 @@ def literal(value: str) -> tuple:
 
 def select(name: str, **params) -> list[dict]:
     """Run a page SELECT query with parameters (`resource=iri(...)`); rows of `Value`s by variable."""
-    body, _ = service().run(page_query(name), media_type=SPARQL_JSON,
-                            substitutions={f"_{key}": value for key, value in params.items()})
-    return rows(body)
+    found = service().select(page_query(name), {f"_{key}": value for key, value in params.items()})
+    return [{var: Value.of_term(term) for var, term in row.items()} for row in found]
 
 
 def optional_select(name: str, **params) -> list[dict]:
@@ -89,15 +101,12 @@ def optional_select(name: str, **params) -> list[dict]:
 
 def construct(name: str, **params) -> list[ox.Triple]:
     """Run a page CONSTRUCT query with parameters; the triples (blank nodes kept apart per call)."""
-    body, _ = service().run(page_query(name), media_type="application/n-triples",
-                            substitutions={f"_{key}": value for key, value in params.items()})
-    return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES)) if body else []
+    return service().construct(page_query(name), {f"_{key}": value for key, value in params.items()})
 
 
 def named(name: str, params: dict | None = None) -> list[dict]:
     """The rows of a named query (`queries/*.rq`), as `select` gives them."""
-    body, _ = service().run_named(name, params or {}, media_type=SPARQL_JSON)
-    return rows(body)
+    return [{var: Value.of_term(term) for var, term in row.items()} for row in service().named(name, params)]
 
 
 def as_bool(value) -> bool:

@@ -228,8 +228,9 @@ def test_a_query_past_its_deadline_is_killed_logged_and_replaced(pool, caplog):
     assert stopped.value.status == 503 and "time limit" in stopped.value.message
     assert time.monotonic() - started < 2.5
     assert "request req-limit: query worker" in caplog.text and "killed (time limit)" in caplog.text
-    wait_until(lambda: len(pool.pids) == 2)
-    assert set(pool.pids) != set(before) and answers(pool)
+    # the killed worker is gone and the pool has its workers again (a spare may have started beside them)
+    wait_until(lambda: len(pool.pids) >= 2 and set(before) - set(pool.pids))
+    assert answers(pool)
 
 
 def test_a_request_past_its_deadline_starts_no_query(pool, caplog):
@@ -252,7 +253,7 @@ def test_a_query_whose_client_left_is_killed_at_once(pool, caplog):
     assert time.monotonic() - started < 2, "the query ran on after its client had gone"
     assert "request req-gone: query worker" in caplog.text and "killed (client gone)" in caplog.text
     ours.close()
-    wait_until(lambda: len(pool.pids) == 2)
+    wait_until(lambda: len(pool.pids) >= 2)  # replaced (a spare may have started beside them)
     assert answers(pool)
 
 
@@ -314,8 +315,8 @@ def test_a_long_query_runs_at_the_lowest_priority_beside_a_spare_and_its_worker_
         for thread, outcome in threads:
             thread.join()
             assert isinstance(outcome[0], QueryError) and outcome[0].status == 503
-        wait_until(lambda: len(pool.pids) == 2)
-        assert not set(pool.pids) & first and answers(pool)
+        wait_until(lambda: len(pool.pids) >= 2 and not set(pool.pids) & first)  # the long ones' workers are gone
+        assert answers(pool)
     finally:
         pool.close()
 

@@ -92,14 +92,14 @@ def _job_check(entry: list, context: list, origin: str | None):
 
 
 JOBS = {"read": _job_read, "validate": _job_validate, "check": _job_check}
-BEFORE_CAP = {"validate": ("reader", _open_store)}  # what a job opens before its process is capped
+BEFORE_CAP = {"validate": {"reader": _open_store}}  # what a job opens before its process is capped
 
 
 def _work(connection, job: str, args: tuple, memory_mb: int, seconds: float) -> None:
     """The worker process: one job, one reply, then exit."""
     cap = None
     try:
-        opened = {name: open_(*args) for name, open_ in [BEFORE_CAP[job]]} if job in BEFORE_CAP else {}
+        opened = {name: open_(*args) for name, open_ in BEFORE_CAP.get(job, {}).items()}
         cap = _limit_resources(memory_mb, seconds)
         connection.send(("ok", JOBS[job](*args, **opened)))
     except EntryError as error:

@@ -114,16 +114,6 @@ class FairQueue:
         with self._lock:
             return len(self._idle)
 
-    def take_idle(self):
-        """An idle worker taken out of the pool (to be stopped), or None."""
-        with self._lock:
-            return self._idle.pop(0) if self._idle else None
-
-    def busy(self, client: str) -> bool:
-        """Whether the client has used more than `busy_after` worker seconds lately."""
-        with self._lock:
-            return self._used(client, time.monotonic()) > self.busy_after
-
     # --- under the lock ----------------------------------------------------------------------------------
     def _used(self, client: str, now: float) -> float:
         seconds, at = self._usage.get(client, (0.0, now))

@@ -211,7 +211,7 @@ class QueryPool:
             if self._closed:
                 return
             total = len(self._workers) + self._starting
-            short = total - sum(1 for w in self._workers if w.long_since is not None)
+            short = total - self._long
             spare = self.fair.idle() <= self.fair.reserve  # none free beyond the reserve of the clients not busy
             wanted = short < self.size or (spare and total < self.size + self.long_workers)
             if not wanted:

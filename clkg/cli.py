@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from clkg import resources, store
+from clkg import resources, store, stores
+from clkg.stores.remote import RemoteStoreError
 from clkg.config import Settings
 
 FORMATS = {"table": "application/sparql-results+json", "json": "application/sparql-results+json",
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"clkg: cannot build the store: {error}", file=sys.stderr)
     except resources.ResourceError as error:
         print(f"clkg: the installation is broken: {error}", file=sys.stderr)
+    except RemoteStoreError as error:
+        print(f"clkg: {error}", file=sys.stderr)
     return 1
 
 
@@ -84,12 +87,12 @@ def build_store(args, settings: Settings) -> int:
 
 def load_remote_store(settings: Settings) -> int:
     """CLKG_STORE=remote: replace the remote store's graphs by those of the store just built."""
-    from clkg.stores import loading
-    from clkg.stores.remote import RemoteStore, RemoteStoreError
+    from clkg.stores import mirror
 
     try:
-        remote = RemoteStore.from_settings(settings)
-        report = loading.load_graphs(settings, remote, progress=True)
+        remote = stores.remote_of(settings)
+        with store.lock(settings.data_dir, name=store.WRITERS_LOCK):
+            report = mirror.load(settings, remote, progress=True)
     except RemoteStoreError as error:
         print(f"clkg: cannot load the remote store: {error}", file=sys.stderr)
         return 1
@@ -104,7 +107,7 @@ def run_query(args, settings: Settings) -> int:
     from clkg.service import Service
     from clkg.sparql import QueryError
 
-    store.build(settings, progress=True)
+    stores.prepare(settings, progress=True)
     service = Service(settings, pool_size=1)
     try:
         if args.list:
@@ -188,18 +191,18 @@ def validate_entries(args, settings: Settings) -> int:
     from clkg import validation
 
     report_format, _ = _entry_formats(args.format)
-    store.build(settings)
-    reader = store.open_read_only(settings)
+    stores.prepare(settings)
+    source = stores.validation_source(settings)
     reports, code = [], 0
     for path, entry in _read_entries(args, settings):
         if isinstance(entry, str):
             print(f"clkg: {path}: {entry}", file=sys.stderr)
             code = 2
             continue
-        report = validation.validate_entry(entry, validation.StoreContext(reader), settings, origin=str(path))
+        report = validation.validate_entry(entry, source, settings, origin=str(path))
         reports.append(report)
         code = max(code, 0 if report.conforms else 1)
-    del reader
+    del source
     if report_format == "json":
         print(json.dumps({"conforms": code == 0, "reports": [r.to_json(args.lang) for r in reports]},
                          indent=2, ensure_ascii=False))
@@ -217,7 +220,7 @@ def ingest_entries(args, settings: Settings) -> int:
 
     report_format, _ = _entry_formats(args.format)
     contributor = args.contributor or os.environ.get("CLKG_CONTRIBUTOR") or getpass.getuser()
-    store.build(settings)
+    stores.prepare(settings)
     results, code = [], 0
     for path, entry in _read_entries(args, settings):
         if isinstance(entry, str):
@@ -252,20 +255,20 @@ def import_case(args, settings: Settings) -> int:
     and the exit code is 1 (2 when the folder cannot be read); warnings do not stop the import."""
     import os
 
-    from clkg import caseimport, validation
+    from clkg import caseimport
 
     if not args.folder.is_dir():
         print(f"clkg: {args.folder}: not a folder (give the folder holding case.csv, actors.csv, ...)", file=sys.stderr)
         return 2
-    store.build(settings)
-    reader = store.open_read_only(settings)
+    stores.prepare(settings)
+    source = stores.validation_source(settings)
     try:
-        result = caseimport.import_case(args.folder, settings, validation.StoreContext(reader))
+        result = caseimport.import_case(args.folder, settings, source)
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         print(f"clkg: {args.folder}: cannot read the files: {error}", file=sys.stderr)
         return 2
     finally:
-        del reader
+        del source
     for problem in result.problems:
         print(problem.text(args.lang), file=sys.stderr)
     if not result.ok:

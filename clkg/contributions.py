@@ -39,6 +39,7 @@ import pyoxigraph as ox
 from clkg import aggregates, config, journal, networks, store, validation
 from clkg.config import Settings
 from clkg.durable import crashpoint
+from clkg.stores import mirror
 
 PROV = "http://www.w3.org/ns/prov#"
 DCTERMS = "http://purl.org/dc/terms/"
@@ -159,7 +160,9 @@ def ingest(settings: Settings, entry: list, contributor: str,
 
     def work(handle: ox.Store):
         nonlocal now
-        report = validation.validate_entry(entry, validation.StoreContext(handle), settings, runner=runner)
+        remote = mirror.session(settings, handle)  # a remote store: in step first, then told the change
+        context = remote.context() if remote else validation.StoreContext(handle)
+        report = validation.validate_entry(entry, context, settings, runner=runner)
         if not report.conforms:
             return report, False
         stored = networks.with_measures(entry)  # a case's network map carries its computed measures
@@ -181,20 +184,26 @@ def ingest(settings: Settings, entry: list, contributor: str,
         crashpoint("ingest:validated")
         record = journal.begin(settings.data_dir, journal.INGEST, contribution_id, record_body)
         extended = False
+        stored_quads, stored_graph = _rebased(quads, settings.base_iri), graph_iri(contribution_id, settings.base_iri)
         try:
             store.mark_written(settings)  # readers reopen once this session ends, whatever its outcome
-            handle.extend(_rebased(quads, settings.base_iri))  # one transaction: all quads or none
+            handle.extend(stored_quads)  # one transaction: all quads or none
             extended = True
             crashpoint("ingest:extended")
             # the counts of the concepts the entry is about (an interrupted update: recovery recomputes all)
             aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
             handle.flush()
             crashpoint("ingest:flushed")
+            if remote:
+                remote.push(stored_graph, stored_quads)
+                crashpoint("ingest:pushed")
             journal.settle(settings.data_dir, record, present=True)  # the file in place, the record removed
         except BaseException:
             if extended:
-                handle.remove_graph(ox.NamedNode(graph_iri(contribution_id, settings.base_iri)))
+                handle.remove_graph(ox.NamedNode(stored_graph))
                 aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
+                if remote:
+                    remote.undo(stored_graph, None)
             journal.settle(settings.data_dir, record, present=False)  # no file, no record
             raise
         return report, True
@@ -258,6 +267,7 @@ def delete(settings: Settings, contribution_id: str, contributor: str | None = N
     def work(handle: ox.Store):
         if not path.is_file():  # deleted meanwhile (the check above was made before the lock)
             return "missing"
+        remote = mirror.session(settings, handle)  # a remote store: in step first, then told the change
         if described:
             values = " ".join(f"<{store.rebase(ox.NamedNode(v), settings.base_iri).value}>" for v in described)
             # a node this contribution introduced (described nowhere else) that another graph refers to
@@ -282,11 +292,16 @@ def delete(settings: Settings, contribution_id: str, contributor: str | None = N
             aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
             handle.flush()
             crashpoint("delete:flushed")
+            if remote:
+                remote.push(graph.value, None)
+                crashpoint("delete:pushed")
             journal.settle(settings.data_dir, record, present=False)  # the file moved to deleted/
         except BaseException:  # put everything back: all or nothing
             if removed:
                 handle.extend(_rebased(quads, settings.base_iri))
                 aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
+                if remote:
+                    remote.undo(graph.value, _rebased(quads, settings.base_iri))
             journal.settle(settings.data_dir, record, present=True)  # the file back in contributions/
             raise
         return None

@@ -71,17 +71,18 @@ def _job_read(data: bytes, media_type: str, settings) -> list:
 
 def _open_store(data: bytes, media_type: str, settings, with_turtle: bool):
     """Before the cap: the embedded store starts its threads when it opens, and a thread's stack and
-    allocator arena are address space the cap would refuse (the process aborts)."""
-    from clkg import store
+    allocator arena are address space the cap would refuse (the process aborts). A remote store's
+    context is read over HTTP instead (clkg/stores/)."""
+    from clkg import stores
 
-    return store.open_read_only(settings)
+    return stores.validation_source(settings)
 
 
 def _job_validate(data: bytes, media_type: str, settings, with_turtle: bool, *, reader):
     from clkg import validation
 
     entry = _job_read(data, media_type, settings)
-    report = validation.validate_entry(entry, validation.StoreContext(reader), settings)
+    report = validation.validate_entry(entry, reader, settings)
     return report.detached(with_turtle)
 
 

@@ -36,12 +36,12 @@ READY_TIMEOUT = 60.0  # seconds a new worker may take to import and report ready
 POLL = 0.25           # seconds between checks of a client socket that has unread data
 
 
-def _worker_main(connection, store_dir: str) -> None:
+def _worker_main(connection, target) -> None:
     """A worker process: report ready, then answer queries (clkg/sparql.py `serve`) until the web process
     closes the pipe (it stopped: a quiet end, not a traceback)."""
     try:
         connection.send("ready")
-        serve(connection, store_dir)
+        serve(connection, target)
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass
 
@@ -89,9 +89,9 @@ class QueryPool:
     """`size` worker processes; each query gets one worker until its deadline (`timeout` s by default);
     `per_client`, `queue` and `queue_per_client` are the admission rules of clkg/fairness.py."""
 
-    def __init__(self, store_dir: str, *, size: int, timeout: float, per_client: int, queue: int,
+    def __init__(self, target, *, size: int, timeout: float, per_client: int, queue: int,
                  queue_per_client: int, long_after: float = 0.05, long_workers: int | None = None):
-        self.store_dir, self.timeout, self.size = store_dir, timeout, size
+        self.target, self.timeout, self.size = target, timeout, size
         self.long_after = long_after
         self.long_workers = 2 * size if long_workers is None else long_workers
         self._long = 0  # workers running long queries (read without the lock by the fair queue)
@@ -238,7 +238,7 @@ class QueryPool:
     # --- workers -------------------------------------------------------------------------------------------
     def _spawn(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child, self.store_dir), daemon=True,
+        process = self._context.Process(target=_worker_main, args=(child, self.target), daemon=True,
                                         name="clkg-query-worker")
         process.start()
         child.close()

@@ -13,8 +13,9 @@ import os
 import pickle
 import sys
 
-from clkg import namedqueries, resources, store
+from clkg import namedqueries, resources, store, stores
 from clkg.config import Settings
+from clkg.stores.remote import RemoteStoreError
 from clkg.web import create_app
 
 __all__ = ["StartupError", "check", "check_apart", "create_app", "main", "prepare", "serve"]
@@ -46,6 +47,10 @@ def check(settings: Settings, *, progress: bool = True) -> None:
         raise StartupError(f"the store at {store.store_path(settings)} cannot be read: {error}") from error
     if not answered:
         raise StartupError(f"the store at {store.store_path(settings)} does not answer ASK {{}}")
+    try:
+        stores.catch_up(settings)  # a remote store: reachable, and holding what the embedded store holds
+    except RemoteStoreError as error:
+        raise StartupError(str(error)) from error
 
 
 def check_apart(settings: Settings, *, progress: bool = True) -> None:

@@ -18,18 +18,18 @@ class Service:
 
     def __init__(self, settings, pool_size: int | None = None):
         """`pool_size`: query workers (default: the setting, sized from the machine)."""
-        from clkg import namedqueries, resources, store
+        from clkg import namedqueries, resources, stores
 
         self.settings = settings
         size = pool_size or settings.query_workers
-        self.pool = QueryPool(str(store.store_path(settings)), size=size, timeout=settings.query_timeout,
+        self.pool = QueryPool(stores.query_target(settings), size=size, timeout=settings.query_timeout,
                               per_client=min(settings.query_per_client, size), queue=settings.query_queue,
                               queue_per_client=settings.query_queue_per_client,
                               long_after=settings.query_long_after, long_workers=settings.query_long_workers)
         self.queries = namedqueries.load_all(resources.queries(), settings.base_iri)
         self._resolve = namedqueries.parse(resources.internal_query("resolve-concept"),
                                            settings.base_iri).text
-        self._generation = store.generation
+        self._serving = stores.serving
 
     # --- serialised answers ------------------------------------------------------------------------------
     def run(self, query: str, *, media_type: str | None = None, accept=None, default_graphs=(), named_graphs=(),
@@ -38,7 +38,9 @@ class Service:
         `accept` (a werkzeug Accept object or a header) unless `media_type` is given; returns (body, media type).
         `caller` (default: the current one, clkg/caller.py) gives the client, the deadline and the socket."""
         header = accept if isinstance(accept, (str, type(None))) else accept.to_header()
-        request = QueryRequest(query=query, limit=self.settings.result_limit, generation=self._generation(self.settings),
+        serving = self._serving(self.settings)
+        request = QueryRequest(query=query, limit=self.settings.result_limit, generation=serving.generation,
+                               union_graphs=serving.union_graphs,
                                media_type=media_type, accept=header, max_depth=self.settings.max_query_depth,
                                base_iri=self.settings.base_iri, default_graphs=tuple(default_graphs),
                                named_graphs=tuple(named_graphs), substitutions=dict(substitutions or {}))

@@ -72,12 +72,16 @@ def bind_values(text: str, bindings: dict) -> str:
     Where the group opens is found by rdflib's grammar (sparqlguard.where_offset), and the terms are
     written by Oxigraph's own serialisation (IRIs checked, literals escaped): each is one term token, so
     a value can never change the query's structure. Oxigraph's `substitutions` would need the variables
-    in the projection, which aggregate queries do not allow.
+    in the projection, which aggregate queries do not allow. A variable bound to a list of terms gets a
+    VALUES block of its own, one row per term.
     """
     brace = sparqlguard.where_offset(text)
-    names = " ".join(f"?{name}" for name in bindings)
-    row = " ".join(str(term) for term in bindings.values())
-    return f"{text[:brace]} VALUES ({names}) {{ ({row}) }}{text[brace:]}"
+    single = {name: term for name, term in bindings.items() if not isinstance(term, list)}
+    blocks = [f" VALUES ({' '.join(f'?{name}' for name in single)}) {{ ({' '.join(str(t) for t in single.values())}) }}"] \
+        if single else []
+    blocks += [f" VALUES ?{name} {{ {' '.join(str(t) for t in terms)} }}" for name, terms in bindings.items()
+               if isinstance(terms, list)]
+    return f"{text[:brace]}{''.join(blocks)}{text[brace:]}"
 
 
 def term_from_wire(kind: str, value: str, extra: str | None):
@@ -101,7 +105,8 @@ def accepted_types(header: str | None):
 @dataclass(frozen=True)
 class QueryRequest:
     """One query as the web process sends it to a worker (pickled across the process boundary):
-    `substitutions` bind variables (`name -> (kind, value, language or datatype)`, see term_from_wire);
+    `substitutions` bind variables (`name -> (kind, value, language or datatype)`, see term_from_wire, or a
+    list of those: one VALUES row each);
     `generation` tells the worker when to reopen the store; without `media_type` the worker picks one
     from `accept` (an Accept header) for the query's form."""
 
@@ -115,14 +120,25 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     substitutions: dict = field(default_factory=dict)
+    union_graphs: tuple[str, ...] = ()  # a remote store's default graph when the query names none (clkg/stores/)
     kind: str = "query"
+
+
+def checked(request: QueryRequest) -> tuple[sparqlguard.QueryInfo, str, str]:
+    """The guard's verdict on a request (clkg/sparqlguard.py: raises QueryError for every refusal), the
+    media type of its answer, and its text with the substitutions bound."""
+    info = sparqlguard.analyse(request.query, request.max_depth or Settings.max_query_depth)
+    media_type = request.media_type or pick_media_type(info.form, accepted_types(request.accept))
+    query = request.query
+    if request.substitutions:
+        query = bind_values(query, {k: [term_from_wire(*t) for t in v] if isinstance(v, list) else term_from_wire(*v)
+                                    for k, v in request.substitutions.items()})
+    return info, media_type, query
 
 
 def evaluate(store: ox.Store, request: QueryRequest) -> tuple[bytes, str]:
     """Check, run and serialise one query; raises QueryError with a status for every refusal."""
-    query = request.query
-    info = sparqlguard.analyse(query, request.max_depth or Settings.max_query_depth)
-    media_type = request.media_type or pick_media_type(info.form, accepted_types(request.accept))
+    info, media_type, query = checked(request)
     options = {}
     if request.base_iri:
         options["base_iri"] = request.base_iri
@@ -132,8 +148,6 @@ def evaluate(store: ox.Store, request: QueryRequest) -> tuple[bytes, str]:
         options["use_default_graph_as_union"] = True
     if request.named_graphs:
         options["named_graphs"] = [ox.NamedNode(g) for g in request.named_graphs]
-    if request.substitutions:
-        query = bind_values(query, {k: term_from_wire(*v) for k, v in request.substitutions.items()})
     try:
         result = store.query(query, **options)
     except SyntaxError as error:
@@ -165,16 +179,28 @@ def serialise(result, media_type: str, limit: int) -> tuple[bytes, str]:
         raise QueryError(400, f"The result exceeds the limit of {limit} rows; narrow the query or add a LIMIT.") from None
 
 
-def answer(store_dir: str, state: dict, request: QueryRequest) -> tuple:
-    """One query request, as the reply to send: ("ok", body, media type) or ("error", status, message)."""
-    from clkg.store import open_reader
+@dataclass(frozen=True)
+class EmbeddedTarget:
+    """Where a query worker finds the embedded store: the link to its current generation (clkg/store.py).
+    A remote store's counterpart is clkg/stores/remote_reading.py `RemoteTarget`."""
 
-    try:
+    path: str
+    needs_network = False  # the worker's seccomp wall stays up: Oxigraph's SERVICE client never reaches out
+
+    def evaluate(self, state: dict, request: QueryRequest) -> tuple[bytes, str]:
+        from clkg.store import open_reader
+
         if state.get("store") is None or request.generation != state.get("generation"):
             state.clear()
-            state["store"] = open_reader(store_dir)  # never while a writer has the store open, never half swapped
+            state["store"] = open_reader(self.path)  # never while a writer has the store open, never half swapped
             state["generation"] = request.generation
-        return ("ok",) + evaluate(state["store"], request)
+        return evaluate(state["store"], request)
+
+
+def answer(target, state: dict, request: QueryRequest) -> tuple:
+    """One query request, as the reply to send: ("ok", body, media type) or ("error", status, message)."""
+    try:
+        return ("ok",) + target.evaluate(state, request)
     except QueryError as error:
         return ("error", error.status, error.message)
     except Exception as error:  # the store or the engine failed: a server fault, not the client's
@@ -185,21 +211,23 @@ def answer(store_dir: str, state: dict, request: QueryRequest) -> tuple:
 HANDLERS = {"query": answer}
 
 
-def serve(connection, store_dir: str, memory_mib: int | None = None) -> None:
+def serve(connection, target, memory_mib: int | None = None) -> None:
     """The query worker: raise the sandbox's walls, then answer requests until told to stop, all on one
     thread with a large stack (pyoxigraph's objects must live and die on the thread that made them).
     A worker without its walls answers every request with 503 and logs why (fail closed).
-    `memory_mib` None: the CLKG_WORKER_MEMORY setting (the worker inherits the server's environment)."""
+    `memory_mib` None: the CLKG_WORKER_MEMORY setting (the worker inherits the server's environment).
+    `target`: where the queries go (EmbeddedTarget, or a remote store's, whose worker needs the network)."""
     try:
-        sandbox.enter(config.worker_memory() if memory_mib is None else memory_mib)
+        sandbox.enter(config.worker_memory() if memory_mib is None else memory_mib,
+                      network=getattr(target, "needs_network", False))
         refusal = None
     except (sandbox.SandboxError, config.SettingError) as error:
         log.critical("query worker refuses to serve: %s", error)
         refusal = ("error", 503, "The query service is not available: its sandbox could not be set up.")
-    sandbox.run_on_big_stack(loop, connection, store_dir, refusal)
+    sandbox.run_on_big_stack(loop, connection, target, refusal)
 
 
-def loop(connection, store_dir: str, refusal) -> None:
+def loop(connection, target, refusal) -> None:
     """Dispatch each request by its kind (the pool's worker entry has already said "ready")."""
     state: dict = {}
     while True:
@@ -211,5 +239,5 @@ def loop(connection, store_dir: str, refusal) -> None:
         if refusal or handler is None:
             connection.send(refusal or ("error", 500, f"Unknown request kind {kind!r}."))
             continue
-        connection.send(handler(store_dir, state, request))
+        connection.send(handler(target, state, request))
         gc.collect(1)  # pyoxigraph's results in reference cycles must be freed on this thread, not at exit

@@ -139,6 +139,40 @@ def virtuoso():
         yield server
 
 
+REMOTE_WRITE_TOKEN = "remote-suite-token-0123456789"
+
+
+def remote_settings(settings: Settings, virtuoso, data_dir: Path) -> Settings:
+    """`settings` on another data directory, served from the test Virtuoso (CLKG_STORE=remote)."""
+    import dataclasses
+
+    remote = dataclasses.replace(settings, data_dir=data_dir, store="remote", store_query_url=virtuoso.update_url,
+                                 store_gsp_url=virtuoso.gsp_url, store_user=virtuoso.user,
+                                 store_password=virtuoso.password)
+    remote.source_dirs = settings.source_dirs
+    return remote
+
+
+@pytest.fixture(scope="module")
+def remote_real_app(real_settings, virtuoso, tmp_path_factory):
+    """The real graph served from the test Virtuoso: a copy of the real data directory with CLKG_STORE=remote,
+    writes open to REMOTE_WRITE_TOKEN. One per module: it loads the Virtuoso that other modules load too."""
+    import dataclasses
+    import shutil
+
+    from clkg.web import create_app
+
+    data_dir = tmp_path_factory.mktemp("remote-real") / "data"
+    shutil.copytree(real_settings.data_dir, data_dir, symlinks=True)
+    (data_dir / "remote.json").unlink(missing_ok=True)  # loaded again: another module may have changed it
+    settings = dataclasses.replace(remote_settings(real_settings, virtuoso, data_dir),
+                                   write_tokens={REMOTE_WRITE_TOKEN: "Remote tester"})
+    settings.source_dirs = real_settings.source_dirs
+    app = create_app(settings)
+    yield app
+    app.extensions["clkg"].close()
+
+
 @pytest.fixture(scope="session")
 def source_text() -> Path:
     return prerequisites.require(config.SOURCE_TEXT, "the report's text")

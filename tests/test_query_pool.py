@@ -19,7 +19,7 @@ from clkg.caller import Caller, ClientGone, Refused, client_address
 from clkg.config import Settings
 from clkg.fairness import FairQueue
 from clkg.pool import QueryPool
-from clkg.sparql import QueryError, QueryRequest
+from clkg.sparql import EmbeddedTarget, QueryError, QueryRequest
 from conftest import mini_settings
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
@@ -201,10 +201,10 @@ def test_serve_refuses_pool_settings_that_cannot_work(env, message, tmp_path):
 
 # --- workers: killed, logged with the request id, replaced -------------------------------------------------
 @pytest.fixture(scope="module")
-def store_dir(tmp_path_factory) -> str:
+def store_dir(tmp_path_factory) -> EmbeddedTarget:
     settings = mini_settings(tmp_path_factory.mktemp("pool"))
     store.build(settings, reason=False)
-    return str(store.store_path(settings))
+    return EmbeddedTarget(str(store.store_path(settings)))
 
 
 @pytest.fixture()

@@ -33,11 +33,13 @@ class LoadReport:
         return sum(self.graphs.values())
 
 
-def load_graphs(settings, remote: RemoteStore, *, progress: bool = False, chunk: int | None = None) -> LoadReport:
-    """Replace, in `remote`, every named graph of the embedded store of `settings` (see the module's docstring)."""
+def load_graphs(settings, remote: RemoteStore, *, progress: bool = False, chunk: int | None = None,
+                source: ox.Store | None = None) -> LoadReport:
+    """Replace, in `remote`, every named graph of the embedded store of `settings` (see the module's docstring);
+    `source`: an open handle on it (a writer's), else it is opened read-only."""
     from clkg import store
 
-    embedded = store.open_read_only(settings)
+    embedded = source if source is not None else store.open_read_only(settings)
     default_graph = next(iter(embedded.quads_for_pattern(None, None, None, ox.DefaultGraph())), None)
     if default_graph is not None:
         raise RemoteStoreError(remote.query_url, None, "the embedded store has triples in its default graph, "
@@ -82,11 +84,40 @@ def replace_graph(remote: RemoteStore, graph: str, triples: list, chunk: int | N
                           timeout=LOAD_TIMEOUT)
 
 
+def send_difference(remote: RemoteStore, graph: str, removed: list, added: list, *, whole: set | list) -> None:
+    """Change a named graph by removing and adding triples: one update request (`DELETE DATA` then
+    `INSERT DATA`, atomic where the store makes a request atomic) when they fit in one, else several;
+    without an update endpoint, or with blank nodes (which `DELETE DATA` cannot name), the graph is
+    replaced by `whole`."""
+    if not removed and not added:
+        return
+    has_blank = any(isinstance(n, ox.BlankNode) for t in (*removed, *added) for n in (t.subject, t.object))
+    if not remote.update_url or has_blank:
+        replace_graph(remote, graph, list(whole))
+        return
+    target = ox.NamedNode(graph)
+    operations = [f"DELETE DATA {{ GRAPH {target} {{\n{_lines(piece)}}} }}" for piece in _pieces(removed)] \
+        + [insert(target, piece) for piece in _pieces(added)]
+    if len(removed) + len(added) <= UPDATE_CHUNK:
+        remote.update(" ;\n".join(operations), timeout=LOAD_TIMEOUT)
+        return
+    for operation in operations:
+        remote.update(operation, timeout=LOAD_TIMEOUT)
+
+
+def _pieces(triples: list) -> list[list]:
+    return [triples[i:i + UPDATE_CHUNK] for i in range(0, len(triples), UPDATE_CHUNK)]
+
+
+def _lines(triples: list) -> str:
+    return "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples)
+
+
 def insert(graph: ox.NamedNode, triples: list) -> str:
     """The update operation that adds `triples` to `graph`: INSERT DATA, or where blank nodes occur, an
     INSERT template with an empty WHERE (SPARQL 1.1 allows blank nodes in INSERT DATA; Virtuoso 7 does
     not, and a template makes the same fresh blank nodes, one per label)."""
-    lines = "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in triples)
+    lines = _lines(triples)
     if any(isinstance(n, ox.BlankNode) for t in triples for n in (t.subject, t.object)):
         return f"INSERT {{ GRAPH {graph} {{\n{lines}}} }} WHERE {{}}"
     return f"INSERT DATA {{ GRAPH {graph} {{\n{lines}}} }}"

@@ -152,6 +152,10 @@ class RemoteStore:
         self._credentials = Credentials(self.user, self.password or "") if self.user else None
         self._opener = urllib.request.build_opener(_RefuseRedirects())
 
+    def __reduce__(self):
+        """Sent to a query worker as its settings; the worker learns the challenges again."""
+        return (type(self), (self.query_url, self.update_url, self.gsp_url, self.user, self.password, self.timeout))
+
     @classmethod
     def from_settings(cls, settings) -> "RemoteStore":
         """The store of CLKG_STORE_* settings; says which setting is missing."""
@@ -262,7 +266,7 @@ class RemoteStore:
         """A CONSTRUCT (or DESCRIBE) query's triples, read as N-Triples."""
         body, _ = self.query(text, N_TRIPLES, **dataset)
         try:
-            return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+            return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)]
         except SyntaxError as error:
             raise RemoteStoreError(self.query_url, 200, f"the store's N-Triples do not parse: {error}") from None
 
@@ -302,7 +306,7 @@ class RemoteStore:
                 return None
             raise
         try:
-            return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+            return [quad.triple for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES, rename_blank_nodes=True)]
         except SyntaxError as error:
             raise RemoteStoreError(self.gsp_url, 200, f"the store's N-Triples do not parse: {error}") from None
 

@@ -12,10 +12,11 @@ import time
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from clkg import caller, store
+from clkg import caller, store, stores
 from clkg.config import Settings
 from clkg.service import Service
 from clkg.sparql import QueryError
+from clkg.stores.remote import RemoteStoreError
 from clkg.web import (api, caching, dataset, dumps, entries, errors, i18n, pages, resource, security,
                       sparql_endpoint)
 from clkg.web.context import request_id
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
     store.recover(settings)  # before anything serves: the store link and the journal settled
     if build:
         store.build(settings, reason=reason)
+    stores.catch_up(settings)  # a remote store brought in step with the embedded one (clkg/stores/mirror.py)
     app = Flask(__name__)
     app.config["CLKG"] = settings
     caching.install(app, settings, settings.cache_mb * 1024 * 1024)  # first: its after_request hook runs last
@@ -73,6 +75,14 @@ def install_request_hooks(app: Flask) -> None:
         response = error_response(error.status, error.message)
         response.headers.update(getattr(error, "headers", {}))  # Retry-After on a refusal for capacity
         return response
+
+    @app.errorhandler(RemoteStoreError)
+    def remote_store_error(error: RemoteStoreError):
+        """The remote store failed a read or a write the web process made itself (a dump, a contribution)."""
+        log.error("request %s: %s %r: %s", request_id(), request.method, request.path, error,
+                  extra={"request_id": request_id()})
+        g.fault_logged = True
+        return error_response(502, f"The store could not be reached or refused (request {request_id()}): {error}")
 
     @app.errorhandler(404)
     def not_found(_error):

@@ -22,7 +22,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from flask import Flask, Response, g, request
 
-from clkg import store
+from clkg import stores
 
 VARY_ON = ("Accept", "Accept-Language")  # the request headers an answer may depend on
 LARGEST_SHARE = 8  # one answer may take at most 1/8 of the cache
@@ -64,14 +64,14 @@ class ResponseCache:
 
 
 class Generation:
-    """The store's generation as a short token, and the time it began (`store.generation_info`).
+    """The store's generation as a short token, and the time it began (`stores.generation_info`).
     Read at every request: a write in another process must be seen by the very next request."""
 
     def __init__(self, settings):
         self.settings = settings
 
     def current(self) -> tuple[str, float]:
-        info = store.generation_info(self.settings)
+        info = stores.generation_info(self.settings)
         return info.token, info.changed
 
 

@@ -13,7 +13,7 @@ import datetime
 import pyoxigraph as ox
 from flask import Blueprint, render_template, request
 
-from clkg import store, vocab
+from clkg import stores, vocab
 from clkg.web import i18n
 from clkg.web.context import base, settings
 from clkg.web.dumps import ALL, dumps_of
@@ -41,7 +41,7 @@ PATH = "/dataset"
 
 def built_at() -> str | None:
     """When the store was built, as an xsd:dateTime (UTC, whole seconds)."""
-    built = store.generation_info(settings()).built
+    built = stores.generation_info(settings()).built
     if not built:
         return None
     return datetime.datetime.fromtimestamp(built, datetime.timezone.utc).replace(microsecond=0).isoformat()

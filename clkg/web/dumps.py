@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, redirect, request, send_file
 
-from clkg import store
+from clkg import stores
 from clkg.web.context import settings
 from clkg.web.errors import not_found
 from clkg.web.graphstats import generation, graph_exists, graph_names
@@ -78,7 +78,7 @@ def _clean_old_generations(current: Path) -> None:
 
 
 def _write_dump(name: str, ext: str, target: Path) -> None:
-    quads = store.named_graph_quads(settings(), None if name == ALL else settings().graph_iri(name))
+    quads = stores.graph_quads(settings(), None if name == ALL else settings().graph_iri(name))
     fmt = DUMP_FORMATS[ext][1]
     if ext == "ttl":
         triples = list(dict.fromkeys(q.triple for q in quads))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from clkg import store
+from clkg import stores
 from clkg.web.context import base, settings
 from clkg.web.labels import natural_key
 from clkg.web.pagequeries import as_int, select
@@ -13,7 +13,7 @@ from clkg.web.pagequeries import as_int, select
 
 def generation() -> str:
     """The store's generation token: what the counts (and the dumps) are valid for."""
-    return store.generation_info(settings()).token
+    return stores.generation_info(settings()).token
 
 
 def statistics() -> dict:

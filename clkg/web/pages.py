@@ -231,7 +231,7 @@ def _subtree(concept, nodes, children, key, path) -> dict:
 
 @blueprint.get("/studies")
 def studies():
-    rows = select("study-list")
+    rows = sorted(select("study-list"), key=lambda r: (str(r.get("citation") or "").lower(), str(r["study"])))
     root = request.script_root
     alternates = [alt("JSON (SPARQL results)", f"{root}/api/queries/studies", "application/sparql-results+json"),
                   alt("Turtle (evidence graph dump)", f"{root}/dumps/evidence.ttl", "text/turtle")]

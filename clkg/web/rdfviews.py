@@ -113,6 +113,10 @@ def describe(resource: str, lang: str, *, with_labels: bool = True) -> Descripti
             labels.add(triple.subject.value, triple.predicate.value, Value.of_literal(triple.object))
     if with_labels and triples:
         labels.add_rows(optional_select("labels", resource=iri(resource)))
+        inside = sorted({term.value for t in triples if isinstance(t.subject, ox.BlankNode)
+                         for term in (t.predicate, t.object) if isinstance(term, ox.NamedNode)})
+        if inside:  # what the description's blank nodes and lists mention
+            labels.add_rows(optional_select("labels-of", x=[iri(value) for value in inside]))
     return Description(resource, triples, labels)
 
 

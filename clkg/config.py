@@ -22,6 +22,7 @@
 | CLKG_QUERY_QUEUE_PER_CLIENT | a quarter of the queue (at least 2) | requests one client may have waiting     |
 | CLKG_QUERY_LONG_AFTER | 0.1                                      | seconds after which a query is long: its worker drops to the lowest CPU priority and a spare takes its place |
 | CLKG_QUERY_LONG_WORKERS | 2 x the workers                         | long queries run at once; one more stops the one that has run longest (503) |
+| CLKG_WEB_PROCESSES   | 1                                         | `clkg serve`'s processes (gunicorn workers); each has its own query workers, answer cache and per-client limits |
 | CLKG_TRUSTED_PROXIES | (none: X-Forwarded-For is ignored)        | addresses or networks of reverse proxies whose X-Forwarded-For names the client |
 | CLKG_MAX_TRIPLES     | 5000                                      | most triples one entry may hold          |
 | CLKG_MAX_DEPTH       | 50                                        | deepest nesting of blank nodes in an entry (JSON-LD and RDF/XML nesting follow) |
@@ -109,6 +110,7 @@ class Settings:
     validation_memory: int = 512  # MB
     validation_workers: int = 2
     cache_mb: int = 64
+    web_processes: int = 1
     store: str = "embedded"  # or "remote": a store reached through the SPARQL 1.1 protocols (clkg/stores/)
     store_query_url: str = ""
     store_update_url: str = ""
@@ -128,7 +130,7 @@ class Settings:
             raise ValueError(f"CLKG_QUERY_LONG_AFTER must be above 0 and at most the query time limit "
                              f"({self.query_timeout:g} s), not {self.query_long_after:g}")
         for name in ("query_workers", "query_queue", "query_queue_per_client", "query_per_client",
-                     "query_long_workers"):
+                     "query_long_workers", "web_processes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"CLKG_{name.upper()} must be at least 1 (got {getattr(self, name)})")
         if 1 < self.query_workers <= self.query_per_client:
@@ -174,6 +176,7 @@ class Settings:
             validation_memory=_env("CLKG_VALIDATION_MEMORY", 512),
             validation_workers=_env("CLKG_VALIDATION_WORKERS", 2),
             cache_mb=_env("CLKG_CACHE_MB", 64),
+            web_processes=_env("CLKG_WEB_PROCESSES", 1),
             store=_store_kind(os.environ.get("CLKG_STORE") or "embedded"),
             store_query_url=os.environ.get("CLKG_STORE_QUERY_URL", ""),
             store_update_url=os.environ.get("CLKG_STORE_UPDATE_URL", ""),

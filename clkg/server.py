@@ -95,11 +95,13 @@ def prepare(settings: Settings, *, progress: bool = True):
 
 
 def serve(settings: Settings, *, threads: int | None = None) -> int:
-    """Production serving: gunicorn, one process, threads for concurrency. One process, because it owns
-    the store's writes and the query pool whose per-client limits must see every request; the CPU work
-    of queries is in the pool's worker processes (CLKG_QUERY_WORKERS, one per CPU by default). Threads:
-    one per running and per waiting query and some to spare (Settings.web_threads), so that the pool, not
-    gunicorn's own unbounded backlog of requests, decides who waits."""
+    """Production serving: gunicorn, CLKG_WEB_PROCESSES processes (one by default), threads for
+    concurrency. The CPU work of queries is in each process's query workers (CLKG_QUERY_WORKERS, one per
+    CPU by default), so one process serves a machine; several read the same store (writes are serialised
+    by the store's file locks, caches follow the store's generation), at the price of per-client limits
+    that each process keeps for itself. Threads: one per running and per waiting query and some to spare
+    (Settings.web_threads), so that the pool, not gunicorn's own unbounded backlog of requests, decides
+    who waits."""
     threads = threads or settings.web_threads
     from gunicorn.app.base import BaseApplication
 
@@ -108,7 +110,7 @@ def serve(settings: Settings, *, threads: int | None = None) -> int:
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", 1)
+            self.cfg.set("workers", settings.web_processes)
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", int(settings.query_timeout * 4 + 30))

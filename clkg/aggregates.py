@@ -12,7 +12,10 @@ queries read them:
 |            | citation function  | `clo:studies` (distinct studies), `clo:claims`: the claims about the concept or a narrower one (skos:broader*), with that function |
 | `direct`   | `any`              | `clo:supportingStudies`, `clo:doubtingStudies` (nuancing or contradicting), `clo:exampleDoubt` (the first doubting quote in code-point order): claims about the concept itself |
 
-Dimensions: `clo:countedConcept`, `clo:countScope`, `clo:countedFunction`. The `narrower` slices are
+Dimensions: `clo:countedConcept`, `clo:countScope`, `clo:countedFunction`; a `narrower` observation of a
+motive, condition or outcome cell also carries `clo:conceptGroup` ("motive", "condition", "outcome"), so
+that the evidence map reads its rows from the counts without following class paths over the whole store
+(16 ms of the store's time at 100x, against 4 ms). The `narrower` slices are
 complete: every coded concept has an observation for every function, zeros included, so that the
 queries join them without OPTIONAL and COALESCE (which Virtuoso 7 answered wrongly when filtered). Claims of the illustrative cases never count.
 A claim counts as the shapes require it: typed `clo:Claim`, with a study (`cito:cites`), a polarity, a
@@ -32,7 +35,7 @@ import pyoxigraph as ox
 from clkg import config
 from clkg.vocab import CITO, QB, RDF_TYPE, XSD
 
-VERSION = "1"
+VERSION = "2"  # 2: the narrower counts carry their concept group
 GRAPH = "aggregates"
 FUNCTIONS = ("citesAsEvidence", "usesConceptIn", "citesAsAuthority", "usesMethodIn", "obtainsBackgroundFrom",
              "citesAsPotentialSolution", "citesAsRecommendedReading")
@@ -54,6 +57,15 @@ SELECT DISTINCT ?claim ?about ?study ?polarity ?function ?quote WHERE {{
 BROADER = """
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT DISTINCT ?narrower ?concept WHERE {{ ?concept skos:notation ?code . ?narrower skos:broader* ?concept }}
+"""
+GROUPS = """
+PREFIX clo:  <{clo}>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?concept ?group WHERE {{
+  VALUES (?class ?group) {{ (clo:Motive "motive") (clo:Condition "condition") (clo:OutcomeCell "outcome") }}
+  ?concept a/rdfs:subClassOf* ?class ; skos:notation ?code .
+}}
 """
 
 
@@ -93,6 +105,9 @@ def compute(store, base: str = config.CANONICAL_BASE, about: set[str] | None = N
     for row in store.query(BROADER.format(), use_default_graph_as_union=True):
         broader[row["narrower"].value].add(row["concept"].value)
     coded = {concept for concepts in broader.values() for concept in concepts}
+    groups = defaultdict(set)  # coded concept -> its groups in the evidence map (motive, condition, outcome)
+    for row in store.query(GROUPS.format(clo=clo), use_default_graph_as_union=True):
+        groups[row["concept"].value].add(row["group"].value)
     direct_scope = None
     if about is not None:  # the counts that can change, and the claims they are made of
         coded = {concept for changed in about for concept in broader.get(changed, ())}
@@ -139,6 +154,8 @@ def compute(store, base: str = config.CANONICAL_BASE, about: set[str] | None = N
                    (ox.NamedNode(clo + "countedConcept"), ox.NamedNode(concept)),
                    (ox.NamedNode(clo + "countScope"), ox.Literal(scope)),
                    (ox.NamedNode(clo + "countedFunction"), ox.Literal(function))]
+        if scope == "narrower":  # the evidence map reads its rows from the counts alone (no class paths)
+            triples += [(ox.NamedNode(clo + "conceptGroup"), ox.Literal(group)) for group in sorted(groups[concept])]
         for name, value in measures.items():
             literal = ox.Literal(str(value), datatype=ox.NamedNode(XSD + "integer")) if isinstance(value, int) \
                 else ox.Literal(value)

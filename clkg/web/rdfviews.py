@@ -22,12 +22,16 @@ RDF_FIRST, RDF_REST, RDF_NIL = vocab.RDF + "first", vocab.RDF + "rest", vocab.RD
 
 class Description:
     """The triples describing one resource, indexed by subject, for templates. Predicates are asked
-    for by their canonical IRI (clkg.vocab) and rebased here."""
+    for by their canonical IRI (clkg.vocab) and rebased here. The triples are put in one order (the
+    resource's own first, then by subject, predicate and object), whatever order the store answered
+    them in: stores differ, and a page or document must not change with them."""
 
     def __init__(self, iri: str, triples, labels: Labels):
         self.iri = iri
         self.labels = labels
-        self.triples = list(triples)
+        self.triples = sorted(triples, key=lambda t: (
+            not (isinstance(t.subject, ox.NamedNode) and t.subject.value == iri),
+            t.subject.value if isinstance(t.subject, ox.NamedNode) else "", t.predicate.value, str(t.object)))
         self._by_subject: dict[str, list] = {}
         for triple in self.triples:
             self._by_subject.setdefault(self.key(triple.subject), []).append(triple)

@@ -298,10 +298,11 @@ def delete(settings: Settings, contribution_id: str, contributor: str | None = N
             journal.settle(settings.data_dir, record, present=False)  # the file moved to deleted/
         except BaseException:  # put everything back: all or nothing
             if removed:
-                handle.extend(_rebased(quads, settings.base_iri))
+                restored = _rebased(quads, settings.base_iri)
+                handle.extend(restored)
                 aggregates.update_store(handle, settings.base_iri, _concepts(quads, settings.base_iri))
                 if remote:
-                    remote.undo(graph.value, _rebased(quads, settings.base_iri))
+                    remote.undo(graph.value, restored)
             journal.settle(settings.data_dir, record, present=True)  # the file back in contributions/
             raise
         return None

@@ -121,7 +121,6 @@ class QueryRequest:
     named_graphs: tuple[str, ...] = ()
     substitutions: dict = field(default_factory=dict)
     union_graphs: tuple[str, ...] = ()  # a remote store's default graph when the query names none (clkg/stores/)
-    kind: str = "query"
 
 
 def checked(request: QueryRequest) -> tuple[sparqlguard.QueryInfo, str, str]:
@@ -208,9 +207,6 @@ def answer(target, state: dict, request: QueryRequest) -> tuple:
         return ("error", 500, f"The query could not be answered because of a server fault ({type(error).__name__}).")
 
 
-HANDLERS = {"query": answer}
-
-
 def serve(connection, target, memory_mib: int | None = None) -> None:
     """The query worker: raise the sandbox's walls, then answer requests until told to stop, all on one
     thread with a large stack (pyoxigraph's objects must live and die on the thread that made them).
@@ -218,8 +214,7 @@ def serve(connection, target, memory_mib: int | None = None) -> None:
     `memory_mib` None: the CLKG_WORKER_MEMORY setting (the worker inherits the server's environment).
     `target`: where the queries go (EmbeddedTarget, or a remote store's, whose worker needs the network)."""
     try:
-        sandbox.enter(config.worker_memory() if memory_mib is None else memory_mib,
-                      network=getattr(target, "needs_network", False))
+        sandbox.enter(config.worker_memory() if memory_mib is None else memory_mib, network=target.needs_network)
         refusal = None
     except (sandbox.SandboxError, config.SettingError) as error:
         log.critical("query worker refuses to serve: %s", error)
@@ -228,16 +223,11 @@ def serve(connection, target, memory_mib: int | None = None) -> None:
 
 
 def loop(connection, target, refusal) -> None:
-    """Dispatch each request by its kind (the pool's worker entry has already said "ready")."""
+    """Answer each QueryRequest (the pool's worker entry has already said "ready")."""
     state: dict = {}
     while True:
         request = connection.recv()
         if request is None:
             return
-        kind = getattr(request, "kind", None)
-        handler = HANDLERS.get(kind)
-        if refusal or handler is None:
-            connection.send(refusal or ("error", 500, f"Unknown request kind {kind!r}."))
-            continue
-        connection.send(handler(target, state, request))
+        connection.send(refusal or answer(target, state, request))
         gc.collect(1)  # pyoxigraph's results in reference cycles must be freed on this thread, not at exit

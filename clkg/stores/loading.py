@@ -96,17 +96,13 @@ def send_difference(remote: RemoteStore, graph: str, removed: list, added: list,
         replace_graph(remote, graph, list(whole))
         return
     target = ox.NamedNode(graph)
-    operations = [f"DELETE DATA {{ GRAPH {target} {{\n{_lines(piece)}}} }}" for piece in _pieces(removed)] \
-        + [insert(target, piece) for piece in _pieces(added)]
+    operations = [f"DELETE DATA {{ GRAPH {target} {{\n{_lines(piece)}}} }}" for piece in chunks(removed, UPDATE_CHUNK)] \
+        + [insert(target, piece) for piece in chunks(added, UPDATE_CHUNK)]
     if len(removed) + len(added) <= UPDATE_CHUNK:
         remote.update(" ;\n".join(operations), timeout=LOAD_TIMEOUT)
         return
     for operation in operations:
         remote.update(operation, timeout=LOAD_TIMEOUT)
-
-
-def _pieces(triples: list) -> list[list]:
-    return [triples[i:i + UPDATE_CHUNK] for i in range(0, len(triples), UPDATE_CHUNK)]
 
 
 def _lines(triples: list) -> str:

@@ -95,8 +95,9 @@ def push_write(settings, remote: RemoteStore, handle: ox.Store, graph: str, quad
                             sorted(counts_after - counts_before, key=str), whole=counts_after)
     held = mirrored(settings)
     graphs = set(held.graphs if held else ())
-    graphs.discard(graph) if quads is None else graphs.add(graph)
-    _record(settings, remote, graphs | ({counts_graph} if counts_after else set()))
+    for name, present in ((graph, quads is not None), (counts_graph, bool(counts_after))):
+        (graphs.add if present else graphs.discard)(name)
+    _record(settings, remote, graphs)
 
 
 def counts_of(settings, handle: ox.Store) -> set:

@@ -33,11 +33,11 @@ PROBE_ABOVE = 64 * 1024  # bytes of a request body above which the authenticatio
 class RemoteStoreError(Exception):
     """A request the remote store refused or did not answer; says which endpoint, which status, and why."""
 
-    def __init__(self, url: str | None, status: int | None, message: str):
+    def __init__(self, url: str | None, status: int | None, message: str, *, timed_out: bool = False):
         where = urllib.parse.urlsplit(url or "")
         # never the query string or credentials; None for a setting that is missing
         self.endpoint = f"{where.scheme}://{where.netloc}{where.path}" if url else None
-        self.status, self.message = status, message
+        self.status, self.message, self.timed_out = status, message, timed_out
         parts = ["remote store" + (f" {self.endpoint}" if self.endpoint else "")]
         if status is not None:
             parts.append(f"HTTP {status}")
@@ -205,7 +205,8 @@ class RemoteStore:
             except (urllib.error.URLError, OSError) as error:
                 reason = error.reason if isinstance(error, urllib.error.URLError) else error
                 if isinstance(reason, TimeoutError):
-                    raise RemoteStoreError(url, None, f"no answer within {timeout or self.timeout:g} s") from None
+                    raise RemoteStoreError(url, None, f"no answer within {timeout or self.timeout:g} s",
+                                           timed_out=True) from None
                 if isinstance(reason, (ConnectionResetError, BrokenPipeError)):
                     if attempt == 1 and self._credentials and body and self._learn_challenge(endpoint, url, timeout):
                         continue

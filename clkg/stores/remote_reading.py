@@ -94,7 +94,7 @@ def as_query_error(error: RemoteStoreError) -> QueryError:
     the store's words); no answer in time is a 503; anything else is the store's fault, a 502."""
     if error.status == 400:
         return QueryError(400, f"The store refused the query: {error.message}")
-    if error.status is None and error.message.startswith("no answer within"):
+    if error.timed_out:
         return QueryError(503, f"The store did not answer in time ({error.message}).")
     return QueryError(502, f"The store could not answer: {error}")
 

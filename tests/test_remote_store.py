@@ -19,8 +19,12 @@ import pyoxigraph as ox
 import pytest
 
 from clkg import config, store
-from clkg.stores import loading
+from clkg.config import Settings
+from clkg.errors import QueryError
+from clkg.sparql import QueryRequest
+from clkg.stores import loading, mirror
 from clkg.stores.remote import RemoteStore, RemoteStoreError, parse_challenges
+from clkg.stores.remote_reading import RemoteTarget
 from conftest import mini_settings
 
 EX = "http://example.org/clkg-test/"
@@ -254,6 +258,10 @@ class Behaviour(http.server.BaseHTTPRequestHandler):
             self.end_headers()
         elif self.path == "/partial":
             self._answer(ask_true, {"X-SQL-State": "S1TAT", "X-SQL-Message": "RC...: Returning incomplete results"})
+        elif self.path == "/garbage":
+            self._answer(b'{"head": {"vars": ["s"]}, "results": {"bindings": [{"s": ')
+        elif self.path == "/deep":
+            self._answer(b'{"head": {"vars": ["s"]}, "results": {"bindings": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}}")
         elif self.path == "/slow":
             time.sleep(3)
             self._answer(ask_true)
@@ -313,6 +321,32 @@ def test_a_store_that_does_not_answer_in_time(behaving):
         RemoteStore(f"{behaving}/slow", timeout=0.5).ask("ASK {}")
     assert error.value.status is None and "within 0.5 s" in error.value.message
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("path", ["/garbage", "/deep"])
+def test_an_answer_that_cannot_be_read_is_the_store_fault_502(behaving, path):
+    """A truncated answer, and one nested 100,000 deep (past any JSON parser's depth), end the request
+    with a 502 that says so: never a 500 of ours, never a worker's crash."""
+    target = RemoteTarget(RemoteStore(f"{behaving}{path}", timeout=5))
+    with pytest.raises(QueryError) as error:
+        target.evaluate({}, QueryRequest(query="SELECT ?s WHERE { ?s ?p ?o }", limit=10))
+    assert error.value.status == 502 and "could not be read" in error.value.message
+
+
+def test_a_store_too_slow_for_the_query_is_a_503(behaving):
+    target = RemoteTarget(RemoteStore(f"{behaving}/slow", timeout=0.5))
+    with pytest.raises(QueryError) as error:
+        target.evaluate({}, QueryRequest(query="ASK {}", limit=10))
+    assert error.value.status == 503 and "did not answer in time" in error.value.message
+
+
+def test_an_unreadable_mirror_record_means_a_whole_load(tmp_path):
+    """remote.json is the server's own file, but a torn or edited one must not be trusted."""
+    settings = Settings(data_dir=tmp_path)
+    for content in (b"", b"{", b'{"endpoint": 1}', b"[]", b'{"endpoint": "x", "generation": "y", "graphs": 5}'):
+        (tmp_path / mirror.STATE_FILE).write_bytes(content)
+        assert mirror.mirrored(settings) is None, content
+        assert not mirror.in_step(settings, RemoteStore("http://127.0.0.1:1/sparql")), content
 
 
 def test_challenges_are_parsed_with_quoted_commas():

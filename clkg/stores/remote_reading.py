@@ -53,8 +53,8 @@ class RemoteTarget:
                 result = [canonical_triple(quad.triple) for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
             else:
                 result = ox.parse_query_results(canonical_results(body), format=ox.QueryResultsFormat.JSON)
-        except (SyntaxError, ValueError) as error:
-            raise QueryError(502, f"The remote store's answer could not be read: {error}") from None
+        except (SyntaxError, ValueError, RecursionError) as error:  # JSON nested past the parser's depth too
+            raise QueryError(502, f"The remote store's answer could not be read: {type(error).__name__}: {error}") from None
         return serialise(result, media_type, request.limit)
 
 

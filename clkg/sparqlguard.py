@@ -3,8 +3,8 @@
 Runs inside a query worker (clkg/sparql.py), under its memory limit and time limit, in a thread with a
 large stack (clkg/sandbox.py), because parsing hostile text is where the risk is. `analyse` refuses
 updates (403), SERVICE anywhere in the algebra (403), and queries nested deeper than Oxigraph can
-evaluate without overflowing its stack (400); it tells the query form and whether the query has a
-dataset clause. `where_offset` finds, on the grammar, where a named query's VALUES row goes.
+evaluate without overflowing its stack (400); it tells the query form and the graphs of its dataset
+clauses. `where_offset` finds, on the grammar, where a named query's VALUES row goes.
 """
 from __future__ import annotations
 
@@ -32,8 +32,12 @@ UPDATE_NAMES = {"Load": "LOAD", "Clear": "CLEAR", "Drop": "DROP", "Create": "CRE
 @dataclass(frozen=True)
 class QueryInfo:
     form: str
-    has_dataset: bool
+    dataset: frozenset[str]  # the IRIs of the query's FROM and FROM NAMED clauses, as rdflib resolved them
     depth: int
+
+    @property
+    def has_dataset(self) -> bool:
+        return bool(self.dataset)
 
 
 def analyse(text: str, max_depth: int) -> QueryInfo:
@@ -62,7 +66,9 @@ def _analyse(text: str, max_depth: int) -> QueryInfo:
         raise QueryError(400, f"Malformed query: {error}") from None
     except Exception as error:  # rdflib's algebra translation refused it
         raise QueryError(400, f"Malformed query: {type(error).__name__}: {error}") from None
-    return QueryInfo(FORMS[query.algebra.name], bool(query.algebra.get("datasetClause")), depth)
+    clauses = query.algebra.get("datasetClause") or []
+    dataset = frozenset(str(clause["default"] if "default" in clause else clause["named"]) for clause in clauses)
+    return QueryInfo(FORMS[query.algebra.name], dataset, depth)
 
 
 def refuse_update(text: str, max_depth: int) -> None:

@@ -39,11 +39,19 @@ def remote_of(settings) -> RemoteStore | None:
     return RemoteStore.from_settings(settings) if settings.store == "remote" else None
 
 
+# The embedded store's graphs that query workers keep in memory as well (clkg/sparql.py `EmbeddedTarget`):
+# small (a few thousand quads each), and all that the summary queries (evidence map, contested concepts,
+# evidence gaps) read, naming them in FROM and FROM NAMED.
+IN_MEMORY_GRAPHS = ("ontology", "aggregates")
+
+
 def query_target(settings):
     from clkg.sparql import EmbeddedTarget
 
     remote = remote_of(settings)
-    return remote_reading.RemoteTarget(remote) if remote else EmbeddedTarget(str(store.store_path(settings)))
+    if remote:
+        return remote_reading.RemoteTarget(remote)
+    return EmbeddedTarget(str(store.store_path(settings)), tuple(settings.graph_iri(g) for g in IN_MEMORY_GRAPHS))
 
 
 def serving(settings) -> Serving:

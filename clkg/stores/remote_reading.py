@@ -57,6 +57,9 @@ class RemoteTarget:
             raise QueryError(502, f"The remote store's answer could not be read: {type(error).__name__}: {error}") from None
         return serialise(result, media_type, request.limit)
 
+    def between_requests(self, state: dict) -> bool:
+        return False  # nothing is kept: every query goes to the store
+
 
 BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
 CANONICAL_BOOLEAN = {"1": "true", "0": "false"}

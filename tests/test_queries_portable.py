@@ -18,6 +18,10 @@ rows (each applies to a value, never to which rows there are or how many):
   unbound on the embedded store and "" on Virtuoso (STR() of an unbound value is an error, which one
   store lets spoil the aggregate and the other skips);
 - blank nodes are compared as "a blank node": their labels are the store's own.
+
+A query with ORDER BY must also give its rows in the same order on both: the sequence of the rows' sort
+keys (the ORDER BY variables, read from the parsed algebra, normalised as above) is the same. Rows that
+tie on every key may come in any order, as SPARQL leaves it to the store.
 """
 from __future__ import annotations
 
@@ -165,6 +169,27 @@ def normalise(term, separator: str | None):
     return ("literal", term.value, term.language or datatype)
 
 
+def order_keys(text: str) -> list[str]:
+    """The variables of the query's outermost ORDER BY, from its parsed algebra ([] without one). Every
+    condition must be a variable: a sort on an expression would need the expression's value to compare."""
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    node = prepareQuery(text).algebra
+    while isinstance(node, CompValue) and node.name != "OrderBy":
+        node = node.get("p")
+    if not isinstance(node, CompValue):
+        return []
+    keys = [condition.expr if isinstance(condition, CompValue) else condition for condition in node.expr]
+    assert all(isinstance(key, Variable) for key in keys), f"ORDER BY on an expression: {keys}"
+    return [str(key) for key in keys]
+
+
+def sort_keys(keys: list[str], rows: list[dict], concat: dict[str, str]) -> list[tuple]:
+    return [tuple(normalise(row[k], concat.get(k)) if k in row else empty(k, concat) for k in keys) for row in rows]
+
+
 def multiset(variables: list[str], rows: list[dict], concat: dict[str, str]) -> collections.Counter:
     return collections.Counter(tuple((v, normalise(row[v], concat.get(v))) if v in row else (v, empty(v, concat))
                                      for v in variables) for row in rows)
@@ -188,6 +213,14 @@ def test_named_query_same_rows_on_both_stores(name, arguments, embedded, remote)
         f"{name} {json.dumps(arguments)}: {len(local_rows)} rows on the embedded store, {len(remote_rows)} on "
         f"Virtuoso; only on the embedded store: {list(only_here.elements())[:3]}; "
         f"only on Virtuoso: {list(only_there.elements())[:3]}")
+    same_order(name, arguments, order_keys(text), local_rows, remote_rows, concat)
+
+
+def same_order(name: str, arguments: dict, keys: list[str], local: list[dict], remote: list[dict], concat: dict) -> None:
+    here, there = sort_keys(keys, local, concat), sort_keys(keys, remote, concat)
+    differ = next((i for i, (a, b) in enumerate(zip(here, there)) if a != b), None)
+    assert differ is None, (f"{name} {arguments}: ORDER BY {' '.join(keys)} puts row {differ} at {here[differ]} on "
+                            f"the embedded store and at {there[differ]} on Virtuoso")
 
 
 # --- the page queries -----------------------------------------------------------------------------------
@@ -272,3 +305,5 @@ def test_page_query_same_answer_on_both_stores(name, arguments, real_app, remote
     assert not only_here and not only_there, (
         f"{name} {arguments}: {len(local)} rows on the embedded store, {len(there)} on Virtuoso; "
         f"only on the embedded store: {list(only_here.elements())[:3]}; only on Virtuoso: {list(only_there.elements())[:3]}")
+    text = (config.ROOT / "queries" / "pages" / f"{name}.rq").read_text(encoding="utf-8")
+    same_order(name, arguments, order_keys(text), local, there, concat)

@@ -157,7 +157,7 @@ def test_search_finds_studies_concepts_by_label_and_code(client):
     assert all(f'href="/concept/{c}"' in html for c in ("M1", "M2", "M9"))
     assert 'href="/concept/M9"' in page(client, "/search?q=M9")
     data = client.get("/search?q=beta&format=json").get_json()
-    assert [r["iri"] for r in data["results"]["study"]] == ["https://w3id.org/clkg/study/beta-gamma-2016"]
+    assert [r["iri"] for r in data["results"] if r["kind"] == "study"] == ["https://w3id.org/clkg/study/beta-gamma-2016"]
 
 
 def test_search_in_dutch_and_english_labels_and_authors(real_app):

@@ -7,6 +7,8 @@ line need of a store is asked here, one function per need, so that nothing else 
 - `serving`: the generation readers see (what caches and ETags are keyed on) and, for a remote store,
   the deployment's graphs, which are the default graph of a query that names none;
 - `graph_quads`: a named graph's (or every graph's) quads, for the dumps;
+- `select_all`: every row of one of the project's own SELECT queries, without the result limit (the
+  texts of the full-text index, clkg/fulltext.py);
 - `validation_source`: where the validation context is read (clkg/validation.py);
 - `catch_up`: bring a remote store in step with the embedded one before serving (a no-op when it is).
 
@@ -93,6 +95,24 @@ def graph_quads(settings, graph_iri: str | None = None) -> list[ox.Quad]:
             triples = remote.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }}")
         quads.extend(ox.Quad(t.subject, t.predicate, t.object, node) for t in triples)
     return quads
+
+
+def select_all(settings, text: str) -> list[dict]:
+    """Every row ({variable: pyoxigraph term}, unbound left out) of a SELECT query the project wrote
+    (never a visitor's: it runs without the query workers' limits), on the served store, whose default
+    graph is the union of the deployment's graphs."""
+    remote = remote_of(settings)
+    if remote is not None:
+        held = mirror.mirrored(settings)
+        graphs = held.graphs if held else ()
+        return remote.select(text, default_graphs=graphs, named_graphs=graphs)[1]
+    reader = store.open_read_only(settings)
+    try:
+        result = reader.query(text, use_default_graph_as_union=True)
+        names = [v.value for v in result.variables]
+        return [{name: row[name] for name in names if row[name] is not None} for row in result]
+    finally:
+        del reader
 
 
 def validation_source(settings):

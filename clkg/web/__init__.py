@@ -17,7 +17,7 @@ from clkg.config import Settings
 from clkg.service import Service
 from clkg.sparql import QueryError
 from clkg.stores.remote import RemoteStoreError
-from clkg.web import (api, caching, dataset, dumps, entries, errors, i18n, pages, resource, security,
+from clkg.web import (api, caching, dataset, dumps, entries, errors, i18n, pages, resource, search, security,
                       sparql_endpoint)
 from clkg.web.context import request_id
 from clkg.web.errors import error_response
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
                   resource,         # every minted IRI: 303 to HTML, Turtle, JSON-LD, N-Triples, RDF/XML
                   dataset,          # /.well-known/void
                   dumps,            # /dumps: the whole dataset and each graph, in four formats
-                  pages):           # home, evidence map, search, listings
+                  search,           # /search: full-text search (clkg/fulltext.py)
+                  pages):           # home, evidence map, listings
         app.register_blueprint(views.blueprint)
 
     @app.before_request

@@ -1,4 +1,4 @@
-"""The pages for people: home, evidence map (HTML heatmap and CSV), search and the listings of
+"""The pages for people: home, evidence map (HTML heatmap and CSV) and the listings of
 concepts, studies, claims, cases and graphs. Server-rendered with Jinja; every query is a `.rq` file
 in `queries/pages/` (or a named query), run through the service's worker pool."""
 from __future__ import annotations
@@ -7,14 +7,14 @@ import math
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from clkg import vocab
 from clkg.web import i18n, pagequeries
 from clkg.web.context import service
 from clkg.web.graphstats import statistics
 from clkg.web.labels import Labels, natural_key
-from clkg.web.pagequeries import as_int, literal, named, select
+from clkg.web.pagequeries import as_int, literal, select
 
 blueprint = Blueprint("pages", __name__)
 
@@ -149,47 +149,6 @@ def evidence_map_csv():
         return Response(f"{error}\n", 400, content_type="text/plain; charset=utf-8")
     return Response(body, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'inline; filename="evidence-map.csv"', "Vary": "Accept"})
-
-
-# --- search ------------------------------------------------------------------------------------------
-@blueprint.get("/search")
-def search():
-    lang = i18n.language()
-    q = " ".join(request.args.get("q", "").split())[:200]
-    results = {"concept": [], "study": [], "person": []}
-    if q:
-        for row in select("search", q=literal(q)):
-            results.setdefault(str(row["kind"]), []).append(row)
-    labels = Labels(lang)
-    for row in results["concept"]:
-        labels.add_pair(row["resource"], row.get("en"), row.get("nl"), row.get("notation"))
-    for items in results.values():
-        items.sort(key=lambda r: (as_int(r.get("score")), natural_key(r.get("notation") or r.get("cited")
-                                                                             or r.get("personName") or r.get("matched") or "")))
-    wants_json = request.args.get("format") == "json" or (
-        request.headers.get("Accept") and request.accept_mimetypes.best_match(["text/html", "application/json"])
-        == "application/json")
-    if wants_json:
-        return jsonify({"q": q, "results": {kind: [_search_json(kind, row, labels) for row in rows]
-                                            for kind, rows in results.items()}})
-    alternates = [alt("JSON", f"{request.script_root}/search?{_query(q, format='json')}", "application/json")]
-    return render_template("search.html", q=q, results=results, L=labels, alternates=alternates,
-                           total=sum(len(rows) for rows in results.values()))
-
-
-def _query(q: str, **extra) -> str:
-    return urlencode({"q": q, **extra})
-
-
-def _search_json(kind: str, row: dict, labels: Labels) -> dict:
-    item = {"iri": str(row["resource"]), "kind": kind, "matched": str(row.get("matched", ""))}
-    if kind == "concept":
-        item.update(code=row.get("notation"), label=labels(row["resource"]))
-    elif kind == "study":
-        item.update(citation=row.get("cited"), title=row.get("studyTitle"))
-    else:
-        item.update(name=row.get("personName"), works=as_int(row.get("works")))
-    return item
 
 
 # --- listings ----------------------------------------------------------------------------------------

@@ -254,7 +254,6 @@ PAGE_CASES = {
                          ("iri", "http://www.w3.org/1999/02/22-rdf-syntax-ns#first", None)]}],
     "property-partitions": [{}],
     "report": [{"resource": C + "study/desmet-etal-2019"}],
-    "search": [{"q": ("typed", "netwerk", None)}, {"q": ("typed", "professionalisering", None)}],
     "study-claims": [{"resource": C + "study/feys-devos-2015"}, {"resource": C + "study/verbiest-2012"}],
     "study-list": [{}],
     "vocabulary-terms": [{}],

@@ -28,6 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import pyoxigraph as ox  # noqa: E402
+
 from clkg import config, namedqueries, store  # noqa: E402
 from clkg.config import Settings  # noqa: E402
 from clkg.sparql import bind_values, term_from_wire  # noqa: E402
@@ -82,7 +84,9 @@ def concepts_ttl() -> tuple[str, list[str]]:
     return "\n".join(lines) + "\n", codes
 
 
-def evidence_ttl(scale: int, codes: list[str], seed: int = 7) -> str:
+def evidence_ttl(scale: int, codes: list[str], seed: int = 7, quotes: list[str] | None = None) -> str:
+    """The synthetic evidence; each claim's quote is "Zin k (Author, 2015).", or, given `quotes`, one of
+    them in turn (real sentences, for benchmarks of the full-text search)."""
     rng = random.Random(seed)
     claimable = [c for c in codes if not c.startswith("D-")]
     lines = [PREFIXES]
@@ -96,9 +100,10 @@ def evidence_ttl(scale: int, codes: list[str], seed: int = 7) -> str:
         lines.append(f'clj:j{j} a bibo:Journal ; dcterms:title "Journal {j}" .')
     for k in range(750 * scale):
         polarity = rng.choices(["supports", "nuances", "contradicts"], [80, 17, 3])[0]
+        quote = ox.Literal(quotes[k % len(quotes)] if quotes else f"Zin {k} (Author, 2015).", language="nl")
         lines.append(f'clm:c{k} a clo:Claim ; cito:cites cls:s{(study := rng.randrange(studies))} ; cito:citesAsEvidence cls:s{study} ; '
                      f'clo:about clc:{rng.choice(claimable)} ; clo:polarity clo:{polarity} ; '
-                     f'clo:section "{rng.choice(["4.2", "5.3.3", "6.2"])}" ; clo:quote "Zin {k} (Author, 2015)."@nl .')
+                     f'clo:section "{rng.choice(["4.2", "5.3.3", "6.2"])}" ; clo:quote {quote} .')
     return "\n".join(lines).replace(PREFIXES, PREFIXES + "@prefix clj: <https://w3id.org/clkg/venue/> .\n", 1) + "\n"
 
 
@@ -183,13 +188,14 @@ def start_server(settings: Settings, dirs: dict, extra_env: dict | None = None) 
     raise SystemExit("the server did not start")
 
 
-def build_graph(scale: int, workdir: Path) -> tuple[Settings, dict]:
-    """The synthetic graph at `scale`, its Turtle in `workdir` and its store built; (settings, source dirs)."""
+def build_graph(scale: int, workdir: Path, quotes: list[str] | None = None) -> tuple[Settings, dict]:
+    """The synthetic graph at `scale`, its Turtle in `workdir` and its store built; (settings, source dirs).
+    `quotes`: the claims' quotes (see evidence_ttl)."""
     (workdir / "ontology").mkdir(parents=True)
     (workdir / "evidence").mkdir()
     concepts, codes = concepts_ttl()
     (workdir / "ontology" / "concepts.ttl").write_text(concepts)
-    (workdir / "evidence" / "claims.ttl").write_text(evidence_ttl(scale, codes))
+    (workdir / "evidence" / "claims.ttl").write_text(evidence_ttl(scale, codes, quotes=quotes))
     dirs = {"ontology": [workdir / "ontology"], "evidence": [workdir / "evidence"]}
     settings = Settings(data_dir=workdir / "data", query_timeout=120, result_limit=1_000_000)
     settings.source_dirs = dirs

@@ -31,7 +31,7 @@ import Stemmer
 
 STEMMERS = {"nl": "dutch", "en": "english"}
 # how much a hit in a field counts (multiplies FTS5's bm25 score)
-FIELD_WEIGHTS = {"code": 4.0, "label": 3.0, "name": 3.0, "citation": 3.0, "title": 2.0, "definition": 1.0,
+FIELD_WEIGHTS = {"code": 4.0, "label": 3.0, "altLabel": 3.0, "name": 3.0, "citation": 3.0, "title": 2.0, "definition": 1.0,
                  "reference": 0.5, "quote": 1.0}
 MAX_WORDS = 12          # words of a query that count (a longer query is cut, not refused)
 MAX_HITS = 5000         # rows read from the index per query
@@ -40,7 +40,7 @@ INSIDE_FROM = 5         # ... and words of the vocabulary that hold it (compound
 MAX_EXPANSIONS = 300    # words of the vocabulary one query word may stand for
 WORD = re.compile(r"\w+")
 DIRECTORY = "search"
-VERSION = "2"  # of the index's tables and terms: an index of another version is not read, but rebuilt
+VERSION = "3"  # of the index's tables and terms: an index of another version is not read, but rebuilt
 
 
 def fold(text: str) -> str:
@@ -198,18 +198,17 @@ def search(path: Path, query: str) -> tuple[list[Hit], set[str]]:
     return sorted(best.values(), key=lambda hit: (-hit.score, hit.resource)), wanted
 
 
-def texts_of(path: Path, resources: list[str]) -> dict[str, dict[str, str]]:
-    """Every text the index holds of each resource, by field (the first in code-point order where a
-    field has several): what a result shows besides the text that matched."""
-    found: dict[str, dict[str, str]] = {}
+def texts_of(path: Path, resources: list[str]) -> list[tuple[str, str, str, str]]:
+    """Every text the index holds of the resources: (resource, field, text, language), for what a result
+    shows besides the text that matched (its name, a study's title)."""
+    found = []
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         for start in range(0, len(resources), 500):
             chunk = resources[start:start + 500]
-            for resource, field_name, text in connection.execute(
-                    f"SELECT resource, field, MIN(text) FROM documents WHERE resource IN ({','.join('?' * len(chunk))}) "
-                    "GROUP BY resource, field", chunk):
-                found.setdefault(resource, {})[field_name] = text
+            found += connection.execute(
+                f"SELECT resource, field, text, language FROM documents WHERE resource IN ({','.join('?' * len(chunk))}) "
+                "AND field != 'quote' ORDER BY resource, field, text", chunk).fetchall()
     finally:
         connection.close()
     return found

@@ -34,7 +34,16 @@ def rebase(iri: str) -> str:
 
 def prefixes() -> dict[str, str]:
     """The prefix map of clkg.vocab with the project's namespaces under the deployment's base."""
-    return {name: rebase(namespace) for name, namespace in vocab.PREFIXES.items()}
+    if "clkg-prefixes" not in current_app.extensions:
+        current_app.extensions["clkg-prefixes"] = {name: rebase(ns) for name, ns in vocab.PREFIXES.items()}
+    return dict(current_app.extensions["clkg-prefixes"])
+
+
+def _longest_first() -> list[tuple[str, str]]:
+    """The prefix map's (name, namespace) pairs, the longest namespace first (curie's search order)."""
+    if "clkg-prefixes-longest-first" not in current_app.extensions:
+        current_app.extensions["clkg-prefixes-longest-first"] = sorted(prefixes().items(), key=lambda item: -len(item[1]))
+    return current_app.extensions["clkg-prefixes-longest-first"]
 
 
 def iri_for_path(path: str) -> str:
@@ -80,7 +89,7 @@ def iri_link(iri, content=None, fragment: str | None = None, **attributes) -> Ma
 def curie(iri: str) -> str:
     """prefix:local for an IRI in a known namespace (the longest that fits), else the IRI."""
     iri = str(iri)
-    for name, namespace in sorted(prefixes().items(), key=lambda item: -len(item[1])):
+    for name, namespace in _longest_first():
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{name}:{iri[len(namespace):]}"
     return iri

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from clkg import fulltext, namedqueries, resources, stores
+from clkg import fulltext, namedqueries, resources, stores, vocab
 from clkg.web import i18n
 from clkg.web.labels import Labels
-from clkg.web.links import local_name
-from clkg.web.pagequeries import iri, optional_select
+from clkg.web.links import local_name, rebase
+from clkg.web.pagequeries import Value
 
 blueprint = Blueprint("search", __name__)
 
 KINDS = ("concept", "study", "claim", "person")
+# the index's fields that name a resource, as the properties clkg/web/labels.py reads
+NAMING = {"label": vocab.SKOS + "prefLabel", "code": vocab.SKOS + "notation", "citation": vocab.CLO + "inTextCitation",
+          "name": vocab.FOAF + "name", "title": vocab.DCTERMS + "title"}
 PER_KIND = 50        # results shown per kind on the page
 JSON_PER_KIND = 500  # results given per kind as JSON
 MAX_QUERY = 200      # characters of a query that count
@@ -70,12 +73,15 @@ def search():
         request.headers.get("Accept") and request.accept_mimetypes.best_match(["text/html", "application/json"])
         == "application/json")
     shown = {kind: items[:JSON_PER_KIND if wants_json else PER_KIND] for kind, items in results.items()}
-    labels = Labels(lang)
     named = sorted({item["iri"] for items in shown.values() for item in items}
                    | {concept for item in shown["claim"] for concept in item["about"]})
-    if named:
-        labels.add_rows(optional_select("labels-of", x=[iri(value) for value in named]))
-    texts = fulltext.texts_of(path, named) if named else {}
+    labels, texts = Labels(lang), {}
+    for resource, field, text, language in (fulltext.texts_of(path, named) if named else []):
+        texts.setdefault(resource, {}).setdefault(field, text)
+        if field in NAMING:  # the names come from the index, of the same generation as the results
+            value = Value(text)
+            value.lang = language or None
+            labels.add(resource, rebase(NAMING[field]), value)
     if wants_json:
         return jsonify({"q": q, "results": [as_json(item, labels) for kind in KINDS for item in shown[kind]],
                         "total": {kind: len(items) for kind, items in results.items()}})

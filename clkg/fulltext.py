@@ -11,24 +11,28 @@ must find "lerarenprofessionalisering". FTS5 ranks the matches (bm25), and a fie
 much a hit counts there (a code or a label more than a quote). A query is built from folded words alone,
 never from the text as typed, so nothing a person types is read as FTS5 query syntax.
 
-The index is made when a search first needs the generation's (`index_path`), in a temporary file renamed
-into place, under a lock, so that concurrent searches build it once and never read half of it; older
-generations' indexes are removed then.
+The index of the served generation is made at startup and after every write the web app makes (in
+the background), and otherwise when a search first needs it (`index_path`): in a temporary file renamed
+into place, under a lock, so that concurrent builders build it once and no search reads half of it;
+older generations' indexes, and what a killed builder left, are removed then.
 """
 from __future__ import annotations
 
 import fcntl
 import functools
+import logging
 import math
 import os
 import re
 import sqlite3
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import Stemmer
 
+log = logging.getLogger(__name__)
 STEMMERS = {"nl": "dutch", "en": "english"}
 # how much a hit in a field counts (multiplies FTS5's bm25 score)
 FIELD_WEIGHTS = {"code": 4.0, "label": 3.0, "altLabel": 3.0, "name": 3.0, "citation": 3.0, "title": 2.0, "definition": 1.0,
@@ -122,8 +126,9 @@ def index_path(data_dir: Path, generation: str, documents) -> Path:
     with open(directory / ".lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.is_file():  # another process may have built it while this one waited
+            for left in directory.glob(".*.tmp"):  # only the lock's holder writes one: a killed builder's
+                left.unlink(missing_ok=True)
             temporary = directory / f".{path.name}.{os.getpid()}.tmp"
-            temporary.unlink(missing_ok=True)
             try:
                 build(documents(), temporary)
                 os.replace(temporary, path)
@@ -133,6 +138,34 @@ def index_path(data_dir: Path, generation: str, documents) -> Path:
                 if old != path:
                     old.unlink(missing_ok=True)
     return path
+
+
+def current_index(settings) -> Path:
+    """The index of the served store's current generation (clkg/stores/), built from the store's texts
+    (queries/internal/search-documents.rq) if there is none yet."""
+    from clkg import namedqueries, resources, stores
+
+    def documents():
+        text = namedqueries.parse(resources.internal_query("search-documents"), settings.base_iri).text
+        for row in stores.select_all(settings, text):
+            value = row["text"]
+            yield {"resource": row["resource"].value, "kind": row["kind"].value, "field": row["field"].value,
+                   "text": value.value, "language": value.language,
+                   "about": row["about"].value if "about" in row else None}
+
+    return index_path(settings.data_dir, stores.generation_info(settings).token, documents)
+
+
+def refresh_in_background(settings) -> None:
+    """After a write: the new generation's index, built on a thread of its own so that the write's answer
+    does not wait for it (a search that comes first waits on the lock instead of building it twice)."""
+    def build_it():
+        try:
+            current_index(settings)
+        except Exception:  # a fault to look into; the next search tries again
+            log.exception("the full-text index of the new generation could not be built")
+
+    threading.Thread(target=build_it, name="full-text index", daemon=True).start()
 
 
 # --- searching -----------------------------------------------------------------------------------------

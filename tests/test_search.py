@@ -8,7 +8,7 @@ import threading
 import pyoxigraph as ox
 import pytest
 
-from clkg import contributions, fulltext, store, validation
+from clkg import contributions, fulltext, store, stores, validation
 from conftest import mini_settings
 from test_ingest import new_study
 
@@ -129,3 +129,30 @@ def test_the_index_follows_the_store_and_is_built_once(tmp_path):
     assert len(set(paths)) == 1 and calls == [1]
     hits, _ = fulltext.search(paths[0], "titels")
     assert [hit.resource for hit in hits] == ["x"]
+
+
+def test_the_index_is_made_at_startup_and_after_a_write_before_anyone_searches(tmp_path):
+    """Made on the write's side (in the background after a contribution), so that no visitor waits for it."""
+    import time
+
+    from clkg.web import create_app
+
+    settings = mini_settings(tmp_path / "data", write_tokens={"token-steward-0123456789": "Steward"})
+    app = create_app(settings, reason=False)
+    indexes = settings.data_dir / fulltext.DIRECTORY
+
+    def index_of_current() -> bool:
+        return (indexes / f"{stores.generation_info(settings).token}.v{fulltext.VERSION}.sqlite").is_file()
+
+    assert index_of_current()
+    answer = app.test_client().post("/api/entries", data=new_study("yak", "Yak herding schools"),
+                                    headers={"Authorization": "Bearer token-steward-0123456789",
+                                             "Content-Type": "text/turtle"})
+    assert answer.status_code == 201, answer.get_data(as_text=True)
+    for _ in range(600):  # a bound for a stalled build, not a measure of its speed
+        if index_of_current():
+            break
+        time.sleep(0.05)
+    assert index_of_current(), "no index of the new generation was made after the write"
+    hits, _ = fulltext.search(fulltext.current_index(settings), "yak herding")
+    assert [hit.resource for hit in hits if hit.kind == "study"] == [C + "study/yak-2020"]

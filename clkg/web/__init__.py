@@ -12,7 +12,7 @@ import time
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from clkg import caller, store, stores
+from clkg import caller, fulltext, store, stores
 from clkg.config import Settings
 from clkg.service import Service
 from clkg.sparql import QueryError
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, *, build: bool = True, reason: 
     if build:
         store.build(settings, reason=reason)
     stores.catch_up(settings)  # a remote store brought in step with the embedded one (clkg/stores/mirror.py)
+    fulltext.current_index(settings)  # the search's index of this generation (clkg/fulltext.py)
     app = Flask(__name__)
     app.config["CLKG"] = settings
     caching.install(app, settings, settings.cache_mb * 1024 * 1024)  # first: its after_request hook runs last

@@ -20,7 +20,7 @@ import hmac
 
 from flask import Blueprint, current_app, g, jsonify, make_response, request
 
-from clkg import contributions, validation
+from clkg import contributions, fulltext, validation
 from clkg.entryworker import EntryWorkers
 from clkg.validation import EntryError
 from clkg.web.errors import error_response
@@ -118,6 +118,7 @@ def contribute():
         return jsonify(body), 422
     except OSError as error:
         return error_response(503, f"The entry could not be stored ({error}); nothing was stored.")
+    fulltext.refresh_in_background(settings())
     body = contribution.to_json(request.url_root) | {"report": report.to_json(lang)}
     response = jsonify(body)
     response.status_code = 201
@@ -154,4 +155,5 @@ def delete_entry(contribution_id: str):
         return error_response(409, str(error))
     except OSError as error:
         return error_response(503, f"The contribution could not be deleted ({error}); nothing was changed.")
+    fulltext.refresh_in_background(settings())
     return jsonify({"deleted": contribution.id, "graph": contribution.graph})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from clkg import fulltext, namedqueries, resources, stores, vocab
+from clkg import fulltext, vocab
 from clkg.web import i18n
 from clkg.web.labels import Labels
 from clkg.web.links import local_name, rebase
@@ -21,21 +21,6 @@ NAMING = {"label": vocab.SKOS + "prefLabel", "code": vocab.SKOS + "notation", "c
 PER_KIND = 50        # results shown per kind on the page
 JSON_PER_KIND = 500  # results given per kind as JSON
 MAX_QUERY = 200      # characters of a query that count
-
-
-def index_path():
-    """The full-text index of the served generation, built on first use."""
-    settings = current_app.config["CLKG"]
-
-    def documents():
-        text = namedqueries.parse(resources.internal_query("search-documents"), settings.base_iri).text
-        for row in stores.select_all(settings, text):
-            value = row["text"]
-            yield {"resource": row["resource"].value, "kind": row["kind"].value, "field": row["field"].value,
-                   "text": value.value, "language": value.language,
-                   "about": row["about"].value if "about" in row else None}
-
-    return fulltext.index_path(settings.data_dir, stores.generation_info(settings).token, documents)
 
 
 def grouped(path, q: str) -> tuple[dict[str, list[dict]], set[str]]:
@@ -67,7 +52,7 @@ def grouped(path, q: str) -> tuple[dict[str, list[dict]], set[str]]:
 def search():
     lang = i18n.language()
     q = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
-    path = index_path() if q else None
+    path = fulltext.current_index(current_app.config["CLKG"]) if q else None
     results, wanted = grouped(path, q) if q else ({kind: [] for kind in KINDS}, set())
     wants_json = request.args.get("format") == "json" or (
         request.headers.get("Accept") and request.accept_mimetypes.best_match(["text/html", "application/json"])

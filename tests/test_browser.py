@@ -128,3 +128,25 @@ def test_no_page_breaks_its_content_security_policy(page, server):
         page.locator("a[href$='/dumps/all.nq']").first.click()
     assert download.value.suggested_filename == "all.nq" and download.value.failure() is None
     # the page fixture fails the test on any CSP violation the browser logged on these pages
+
+
+def test_searching_for_a_word_of_the_report(page, server):
+    """The header's box suggests concepts as one types and a suggestion leads to its page; a search for
+    "professionalisering" lists M13 among the concepts and marks the word in the quotes."""
+    page.goto(f"{server}/studies")
+    box = page.locator("header input[name=q]")
+    box.press_sequentially("professional develop", delay=20)
+    page.wait_for_function("() => [...document.querySelectorAll('#search-suggestions option')]"
+                           ".some(o => o.value.includes(\"teachers' professional development\"))")
+    label = page.evaluate("() => [...document.querySelectorAll('#search-suggestions option')]"
+                          ".map(o => o.value).find(v => v.includes(\"teachers' professional development\"))")
+    box.fill(label)  # what choosing the suggestion puts in the box
+    page.wait_for_url("**/concept/M13*")
+    assert "M13" in page.inner_text("main")
+
+    page.goto(f"{server}/search?q=professionalisering")
+    concepts = page.locator("ul[data-kind=concept] a")
+    assert any("/concept/M13" in (concepts.nth(i).get_attribute("href") or "") for i in range(min(3, concepts.count())))
+    marks = page.locator("ul[data-kind=claim] mark")
+    assert marks.count() > 10
+    assert all("professionalis" in marks.nth(i).inner_text().lower() for i in range(marks.count()))

@@ -156,3 +156,13 @@ def test_the_index_is_made_at_startup_and_after_a_write_before_anyone_searches(t
     assert index_of_current(), "no index of the new generation was made after the write"
     hits, _ = fulltext.search(fulltext.current_index(settings), "yak herding")
     assert [hit.resource for hit in hits if hit.kind == "study"] == [C + "study/yak-2020"]
+
+
+def test_suggestions_are_concepts_and_studies_with_their_pages(client):
+    suggested = client.get("/search/suggest", query_string={"q": "professional develop"}).get_json()
+    assert 0 < len(suggested) <= 8
+    assert {s["kind"] for s in suggested} <= {"concept", "study"}
+    assert all(s["url"].startswith("/") and s["label"] for s in suggested)
+    assert "/concept/M13" in [s["url"] for s in suggested]
+    assert client.get("/search/suggest?q=").get_json() == []
+    assert client.get("/search/suggest", query_string={"q": '"NEAR(*'}).status_code == 200

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from clkg import fulltext, vocab
 from clkg.web import i18n
 from clkg.web.labels import Labels
-from clkg.web.links import local_name, rebase
+from clkg.web.links import href, local_name, rebase
 from clkg.web.pagequeries import Value
 
 blueprint = Blueprint("search", __name__)
@@ -19,6 +19,8 @@ KINDS = ("concept", "study", "claim", "person")
 NAMING = {"label": vocab.SKOS + "prefLabel", "code": vocab.SKOS + "notation", "citation": vocab.CLO + "inTextCitation",
           "name": vocab.FOAF + "name", "title": vocab.DCTERMS + "title"}
 PER_KIND = 50        # results shown per kind on the page
+SUGGESTIONS = 8      # concepts and studies suggested as one types
+SUGGESTED_KINDS = ("concept", "study")
 JSON_PER_KIND = 500  # results given per kind as JSON
 MAX_QUERY = 200      # characters of a query that count
 
@@ -60,13 +62,7 @@ def search():
     shown = {kind: items[:JSON_PER_KIND if wants_json else PER_KIND] for kind, items in results.items()}
     named = sorted({item["iri"] for items in shown.values() for item in items}
                    | {concept for item in shown["claim"] for concept in item["about"]})
-    labels, texts = Labels(lang), {}
-    for resource, field, text, language in (fulltext.texts_of(path, named) if named else []):
-        texts.setdefault(resource, {}).setdefault(field, text)
-        if field in NAMING:  # the names come from the index, of the same generation as the results
-            value = Value(text)
-            value.lang = language or None
-            labels.add(resource, rebase(NAMING[field]), value)
+    labels, texts = names(path, named, lang)
     if wants_json:
         return jsonify({"q": q, "results": [as_json(item, labels) for kind in KINDS for item in shown[kind]],
                         "total": {kind: len(items) for kind, items in results.items()}})
@@ -77,6 +73,35 @@ def search():
                    "type": "application/json"}]
     return render_template("search.html", q=q, results=shown, total={k: len(v) for k, v in results.items()},
                            texts=texts, L=labels, alternates=alternates, count=sum(len(v) for v in results.values()))
+
+
+@blueprint.get("/search/suggest")
+def suggest():
+    """What the header's search box offers as one types (static/suggest.js): the best concepts and
+    studies for the words typed so far (the last one may be the beginning of a word), as JSON: a list of
+    iri, kind, label and url."""
+    q = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
+    if not q:
+        return jsonify([])
+    path = fulltext.current_index(current_app.config["CLKG"])
+    hits, _ = fulltext.search(path, q)
+    chosen = [hit for hit in hits if hit.kind in SUGGESTED_KINDS][:SUGGESTIONS]
+    labels = names(path, [hit.resource for hit in chosen], i18n.language())[0]
+    return jsonify([{"iri": hit.resource, "kind": hit.kind, "label": labels(hit.resource),
+                     "url": href(hit.resource)} for hit in chosen])
+
+
+def names(path, resources: list[str], lang: str) -> tuple[Labels, dict[str, dict[str, str]]]:
+    """The resources' labels (in `lang`) and their texts by field, both from the index, of the same
+    generation as the results."""
+    labels, texts = Labels(lang), {}
+    for resource, field, text, language in (fulltext.texts_of(path, resources) if resources else []):
+        texts.setdefault(resource, {}).setdefault(field, text)
+        if field in NAMING:
+            value = Value(text)
+            value.lang = language or None
+            labels.add(resource, rebase(NAMING[field]), value)
+    return labels, texts
 
 
 def _query(q: str, **extra) -> str:

@@ -28,6 +28,7 @@ from clkg import config
 
 _PARAM_VARIABLE = re.compile(r"[?$](__?)([A-Za-z][A-Za-z0-9]*)\b")
 TYPES = {"concept", "iri", "string", "integer"}
+LOCAL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # what a minted IRI ends with (study/feys-devos-2015)
 INTEGER_MIN, INTEGER_MAX = -(2 ** 63), 2 ** 63 - 1  # xsd:integer as the engine holds it
 
 
@@ -47,6 +48,7 @@ class Parameter:
     description: str = ""
     enum: list = field(default_factory=list)
     default: str | None = None
+    namespace: str | None = None  # an `iri` parameter's namespace: a local name in it stands for the IRI
 
     @property
     def must_be_given(self) -> bool:
@@ -91,8 +93,13 @@ def parse(path: Path, base_iri: str = config.CANONICAL_BASE) -> NamedQuery:
         kind = spec.get("type", "string")
         if kind not in TYPES:
             raise ValueError(f"{path.name}: parameter '{name}' has unknown type '{kind}'")
+        namespace = spec.get("namespace")
+        if namespace is not None and (kind != "iri" or not LOCAL_NAME.fullmatch(str(namespace).rstrip("/"))):
+            raise ValueError(f"{path.name}: parameter '{name}': a namespace (a path under the base, e.g. study/) "
+                             "is for parameters of type iri")
         parameters.append(Parameter(name, required, kind, spec.get("description", ""),
-                                    [str(v) for v in spec.get("enum", [])], spec.get("default")))
+                                    [str(v) for v in spec.get("enum", [])], spec.get("default"),
+                                    base_iri + namespace if namespace else None))
     if base_iri != config.CANONICAL_BASE:
         text = text.replace(config.CANONICAL_BASE, base_iri)
     return NamedQuery(path.stem, meta.get("summary", ""), meta.get("description", ""), text, parameters, path)
@@ -132,10 +139,13 @@ def _term(parameter: Parameter, value: str, resolve_concept):
             raise ParameterError(parameter.name, f"no concept has the code or IRI '{value}'")
         return ("iri", iri, None)
     if parameter.type == "iri":
+        if parameter.namespace and LOCAL_NAME.fullmatch(value):  # what a person types: feys-devos-2015
+            value = parameter.namespace + value
         try:  # Oxigraph's own IRI parser decides, as it will when the value is bound
             ox.NamedNode(value)
         except ValueError as error:
-            raise ParameterError(parameter.name, f"'{value}' is not an absolute IRI ({error})") from None
+            also = f" or a local name in {parameter.namespace}" if parameter.namespace else ""
+            raise ParameterError(parameter.name, f"'{value}' is not an absolute IRI{also} ({error})") from None
         return ("iri", value, None)
     if parameter.type == "integer":
         return ("typed", str(parse_integer(parameter.name, value)), "http://www.w3.org/2001/XMLSchema#integer")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
 from clkg import config, namedqueries
 
 
@@ -109,3 +111,17 @@ def test_openapi_describes_every_named_query(client):
     operation = spec["paths"]["/api/queries/studies-for-concept"]["get"]
     # function: the citation-function filter (CiTO), e.g. only the studies cited as evidence
     assert {p["name"] for p in operation["parameters"]} == {"concept", "polarity", "function"}
+
+
+@pytest.mark.parametrize("name,parameter,local,iri", [
+    ("study-profile", "study", "feys-devos-2015", "https://w3id.org/clkg/study/feys-devos-2015"),
+    ("case-vs-literature", "case", "example-1", "https://w3id.org/clkg/case/example-1"),
+])
+def test_a_resource_parameter_takes_what_a_person_types(real_app, name, parameter, local, iri):
+    client = real_app.test_client()
+    answers = [client.get(f"/api/queries/{name}", query_string={parameter: value},
+                          headers={"Accept": "application/sparql-results+json"}) for value in (local, iri)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].get_json() == answers[1].get_json() and answers[0].get_json()["results"]["bindings"]
+    bad = client.get(f"/api/queries/{name}", query_string={parameter: "no such thing"})
+    assert bad.status_code == 400 and "local name" in bad.get_json()["error"]

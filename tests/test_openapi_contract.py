@@ -115,8 +115,9 @@ def test_integer_parameters_accept_signed_ascii(hostile_server, value):
 
 
 @pytest.mark.parametrize("value, status", [("https://w3id.org/clkg/study/alpha-2015", 200), ("urn:x:y", 200),
-                                           ("alpha-2015", 400), ("https://x/a b", 400), ("http://x/<y>", 400),
-                                           ("https://x/\u0000", 400)])
+                                           ("alpha-2015", 200),  # a local name in the parameter's namespace
+                                           ("alpha 2015", 400), ("../alpha-2015", 400), ("https://x/a b", 400),
+                                           ("http://x/<y>", 400), ("https://x/\u0000", 400)])
 def test_iri_parameters_are_checked_by_the_iri_parser(hostile_server, value, status):
     answer, body = get(hostile_server, "/api/queries/study-profile", study=value)
     assert answer == status, body

@@ -146,6 +146,8 @@ def parameter(p: namedqueries.Parameter) -> dict:
                   "maximum": namedqueries.INTEGER_MAX}
     elif p.type == "iri":
         schema = {"type": "string", "format": "iri"}
+        if p.namespace:  # or a local name in its namespace (clkg/namedqueries.py)
+            schema = {"anyOf": [schema, {"type": "string", "pattern": f"^{namedqueries.LOCAL_NAME.pattern}$"}]}
     else:
         schema = {"type": "string", "minLength": 1}
     if p.enum:

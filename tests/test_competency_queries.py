@@ -73,6 +73,7 @@ def test_motive_outcome_links_share_studies(ask, graph):
     for row in rows[:5]:
         shared = studies_about(graph, row["motiveCode"]) & studies_about(graph, row["outcomeCode"])
         assert int(row["sharedStudies"]) == len(shared)
+        assert set(row["studyIris"].split(" ")) == {str(study) for study in shared}  # the studies themselves
 
 
 def test_studies_by_kind_and_year(ask, graph):
